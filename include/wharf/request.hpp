@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "wharf/address.hpp"
+#include "wharf/headers.hpp"
+#include "wharf/method.hpp"
+
+namespace wharf {
+
+namespace detail {
+struct request_access;
+}
+
+/// A media type and its charset parameter, e.g. {"text/html", "utf-8"} (both lowercase views
+/// where the input was lowercase; compare with iequals).
+struct content_type_info {
+    std::string_view media_type;
+    std::string_view charset;
+};
+
+/// An HTTP request as its handler sees it. Every view returned here stays valid while the
+/// handler runs and for the life of the session that owns the request.
+class request {
+public:
+    /// The method token as sent ("GET", "PURGE") and its parsed form.
+    std::string_view method_name() const noexcept { return method_name_; }
+    wharf::method method() const noexcept { return method_; }
+
+    /// The request target as sent: origin form ("/a%20b?x=1"), absolute form, or "*".
+    std::string_view target() const noexcept { return target_; }
+    /// The percent-decoded path ("/a b"). Always starts with '/', except for "*".
+    std::string_view path() const noexcept { return path_; }
+    /// The path as sent, still percent-encoded, without the query.
+    std::string_view raw_path() const noexcept { return raw_path_; }
+    /// The query string as sent, without the '?' ("" when absent).
+    std::string_view query() const noexcept { return query_; }
+    /// The decoded value of the first query parameter `name` ('+' is a space), if present.
+    std::optional<std::string> query_param(std::string_view name) const;
+
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1; HTTP/2 requests report 1 with `http_major() == 2`.
+    int http_major() const noexcept { return http_major_; }
+    int http_minor() const noexcept { return http_minor_; }
+
+    const header_view& headers() const noexcept { return headers_; }
+    /// The value of the first header named `name` (case-insensitive), if any.
+    std::optional<std::string_view> header(std::string_view name) const noexcept {
+        return headers_.get(name);
+    }
+    /// The authority: Host, or the host of an absolute-form target.
+    std::string_view host() const noexcept { return host_; }
+    /// The Content-Type's media type and charset ({} when absent).
+    content_type_info content_type() const noexcept;
+    /// The request body, buffered up to the server's body limit (empty when none).
+    std::string_view body() const noexcept { return body_; }
+    /// True when the client asked to keep the connection open after this request.
+    bool keep_alive() const noexcept { return keep_alive_; }
+
+    /// The value of route parameter `name` ("{id}" in the pattern), or "" if none.
+    std::string_view param(std::string_view name) const noexcept;
+    /// All route parameters as (name, value), in pattern order; "*" names the wildcard tail.
+    const std::vector<std::pair<std::string_view, std::string_view>>& params() const noexcept {
+        return params_;
+    }
+
+    const address& peer() const noexcept { return *peer_; }
+    const address& local() const noexcept { return *local_; }
+
+private:
+    friend struct detail::request_access;
+
+    std::string_view method_name_;
+    wharf::method method_ = wharf::method::other;
+    std::string_view target_, path_, raw_path_, query_, host_, body_;
+    int http_major_ = 1, http_minor_ = 1;
+    bool keep_alive_ = true;
+    header_view headers_;
+    std::vector<std::pair<std::string_view, std::string_view>> params_;
+    std::string decoded_path_; // storage behind path_ when decoding changed it
+    const address* peer_ = nullptr;
+    const address* local_ = nullptr;
+};
+
+} // namespace wharf

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "wharf/address.hpp"
+#include "wharf/router.hpp"
+
+namespace wharf {
+
+using std::chrono::milliseconds;
+
+/// Bounds on what one client may make the server hold. A request that breaks one gets the
+/// matching status (400, 413, 414, 431) and its connection is closed after the answer.
+struct limits {
+    std::size_t max_request_line = 8 * 1024;      ///< longer: 414
+    std::size_t max_header_bytes = 32 * 1024;     ///< whole head incl. request line; more: 431
+    std::size_t max_headers = 100;                ///< more fields: 431
+    std::size_t max_body_size = 8 * 1024 * 1024;  ///< buffered body; more: 413
+    std::size_t max_chunk_extension = 1024;       ///< bytes of extensions per chunk; more: 400
+    std::size_t max_trailer_bytes = 8 * 1024;     ///< bytes of chunked trailers; more: 431
+    std::size_t max_pipelined = 32;               ///< answered-but-unsent requests per connection
+    std::size_t output_high_water = 256 * 1024;   ///< unsent bytes before reading pauses
+    std::size_t max_connections = 10000;          ///< across all workers; beyond it, accept pauses
+};
+
+/// Deadlines against slow or idle clients; all on by default (zero turns one off).
+struct timeouts {
+    milliseconds request_head{10'000};   ///< from a request's first byte to the end of its head
+    milliseconds body_read{30'000};      ///< longest gap between two reads of a request body
+    milliseconds keep_alive{60'000};     ///< idle time between requests on a connection
+    milliseconds send_grace{10'000};     ///< how long a send may fall below min_send_rate
+    std::size_t min_send_rate = 1024;    ///< bytes per second a blocked response must drain at
+    milliseconds shutdown{10'000};       ///< graceful-shutdown deadline for in-flight requests
+};
+
+/// One access-log record (S28), handed to the log sink after each response.
+struct access_record {
+    const address* peer;
+    std::string_view method, target, user_agent, referer, user;
+    int http_major, http_minor;
+    int status;
+    std::uint64_t body_bytes; ///< body bytes sent (not counting the head)
+    std::chrono::system_clock::time_point time;
+};
+
+/// Where access-log records go. The built-in file sink writes Common or Combined Log Format.
+enum class log_format { common, combined };
+
+struct server_config {
+    /// Addresses to listen on: "127.0.0.1:8080", "[::1]:8080", "*:80", "unix:/run/x.sock".
+    /// Port 0 picks a free port (see server::local_addresses()).
+    std::vector<std::string> listen{"127.0.0.1:8080"};
+    /// Worker threads, each with its own event loop and listeners; 0 means one per core.
+    unsigned workers = 0;
+    int backlog = 4096;
+    /// Value of the Server header; empty sends none.
+    std::string server_name = "wharf";
+    struct limits limits;
+    struct timeouts timeouts;
+    /// Access log: "" off, "-" standard output, else a file path opened for appending.
+    std::string access_log;
+    log_format access_log_format = log_format::common;
+    /// Optional callback called with every record, on the worker thread, in addition to the
+    /// file sink. It must be thread-safe when workers > 1.
+    std::function<void(const access_record&)> access_log_callback;
+};
+
+/// An HTTP server: a router plus worker threads that own their connections. Configure and add
+/// routes before start(); stop() may be called from any thread.
+///
+/// @code
+/// wharf::server srv({.listen = {"127.0.0.1:8080"}});
+/// srv.routes().get("/hello/{name}", [](wharf::session& s) {
+///     s.response().format("Hello, {}!\n", s.request().param("name"));
+/// });
+/// if (auto ec = srv.run()) return 1;
+/// @endcode
+class server {
+public:
+    explicit server(server_config config = {});
+    ~server(); ///< Stops (graceful up to the shutdown deadline) and joins the workers.
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// The routes; add them before start().
+    wharf::router& routes() noexcept;
+    const server_config& config() const noexcept;
+
+    /// Binds every listen address and starts the workers. Errors: address_in_use,
+    /// permission_denied, invalid_argument (bad address), too_many_files.
+    [[nodiscard]] std::error_code start();
+    /// Blocks until the server has stopped and every worker has exited.
+    void wait();
+    /// start() then wait().
+    [[nodiscard]] std::error_code run();
+
+    /// Graceful shutdown: stop accepting, answer requests in flight (closing their connections
+    /// afterwards), close idle connections, and close whatever remains after `deadline`.
+    /// Returns at once; safe from any thread, and more than once.
+    void stop(milliseconds deadline);
+    void stop(); ///< stop(config().timeouts.shutdown)
+
+    /// The bound addresses (with the real port when 0 was asked for), once started.
+    std::vector<address> local_addresses() const;
+
+    /// Connections open right now, over all workers.
+    std::size_t connection_count() const noexcept;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+/// Raises the soft limit on open files to the hard limit; returns the new soft limit.
+std::size_t raise_open_file_limit() noexcept;
+
+} // namespace wharf

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: MIT
+// The whole public C++ API of wharf.
+#pragma once
+
+#include "wharf/address.hpp"
+#include "wharf/error.hpp"
+#include "wharf/headers.hpp"
+#include "wharf/method.hpp"
+#include "wharf/request.hpp"
+#include "wharf/response.hpp"
+#include "wharf/router.hpp"
+#include "wharf/server.hpp"
+#include "wharf/session.hpp"
+#include "wharf/status.hpp"
+#include "wharf/version.hpp"

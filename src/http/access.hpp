@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// The library's side door into the public request / response / session types: protocol code
+// fills them in through these, so their public interface stays read-mostly.
+#pragma once
+
+#include "wharf/session.hpp"
+
+namespace wharf::detail {
+
+struct request_access {
+    static request& fields(request& r) noexcept { return r; }
+    static void set_line(request& r, std::string_view method_name, std::string_view target,
+                         int major, int minor) noexcept {
+        r.method_name_ = method_name;
+        r.method_ = method_from_string(method_name);
+        r.target_ = target;
+        r.http_major_ = major;
+        r.http_minor_ = minor;
+    }
+    static void set_headers(request& r, header_view h, std::string_view host) noexcept {
+        r.headers_ = h;
+        r.host_ = host;
+    }
+    static void set_host(request& r, std::string_view host) noexcept { r.host_ = host; }
+    static void set_body(request& r, std::string_view body) noexcept { r.body_ = body; }
+    static void set_keep_alive(request& r, bool keep) noexcept { r.keep_alive_ = keep; }
+    static void set_addresses(request& r, const address* peer, const address* local) noexcept {
+        r.peer_ = peer;
+        r.local_ = local;
+    }
+    /// Sets raw path and query; decodes the path. False when the path cannot be decoded.
+    static bool set_path(request& r, std::string_view raw_path, std::string_view query);
+    static auto& params(request& r) noexcept { return r.params_; }
+    static void reset(request& r) noexcept {
+        r.params_.clear();
+        r.body_ = {};
+        r.query_ = {};
+        r.host_ = {};
+    }
+};
+
+struct response_access {
+    static bool wants_default_body(const response& r) noexcept { return r.default_body_; }
+    static void reset(response& r) noexcept {
+        r.status_ = 200;
+        r.close_ = false;
+        r.default_body_ = false;
+        r.reason_.clear();
+        r.headers_.clear();
+        r.body_.clear();
+    }
+};
+
+struct session_access {
+    static void set_service_context(session& s, std::any* ctx) noexcept { s.service_context_ = ctx; }
+    static void reset(session& s) noexcept {
+        s.reset_context();
+        s.service_context_ = nullptr;
+        request_access::reset(s.request_);
+        response_access::reset(s.response_);
+    }
+};
+
+} // namespace wharf::detail

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+// The protocol-neutral step between a parsed request and its response: route, call the
+// handler (an exception becomes a 500), and fill in what routing itself answers (404, 405,
+// 501, OPTIONS).
+#pragma once
+
+#include "wharf/router.hpp"
+
+namespace wharf::detail {
+
+void dispatch(const router& routes, session& s);
+
+/// Replaces whatever the response holds with a short plain-text error page.
+void set_error_response(response& res, int status, std::string_view detail = {});
+
+/// Gives an error status its default body when the handler asked for one and wrote none.
+void apply_default_body(response& res);
+
+} // namespace wharf::detail

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+#include "wharf/server.hpp"
+
+#include <algorithm>
+#include <fcntl.h>
+#include <mutex>
+#include <sys/resource.h>
+#include <thread>
+#include <unistd.h>
+
+#include "http/worker.hpp"
+#include "net/listener.hpp"
+
+namespace wharf {
+
+struct server::impl {
+    detail::server_state state;
+    std::vector<std::unique_ptr<detail::worker>> workers;
+    std::vector<std::thread> threads;
+    std::vector<address> bound;
+    std::vector<int> shared_fds; // Unix-socket listeners, shared by all workers
+    std::mutex mutex;            // guards threads against concurrent wait()/stop()
+    bool started = false;
+
+    void close_shared() {
+        for (int fd : shared_fds) ::close(fd);
+        shared_fds.clear();
+        for (const address& a : bound)
+            if (a.is_unix()) ::unlink(a.host().c_str());
+    }
+};
+
+server::server(server_config config) : impl_(std::make_unique<impl>()) {
+    impl_->state.config = std::move(config);
+    if (impl_->state.config.workers == 0)
+        impl_->state.config.workers = std::max(1u, std::thread::hardware_concurrency());
+}
+
+server::~server() {
+    if (impl_->started) {
+        stop();
+        wait();
+    }
+    if (impl_->state.access_log_fd > STDERR_FILENO) ::close(impl_->state.access_log_fd);
+}
+
+router& server::routes() noexcept { return impl_->state.routes; }
+const server_config& server::config() const noexcept { return impl_->state.config; }
+
+std::error_code server::start() {
+    impl& m = *impl_;
+    if (m.started) return errc::busy;
+    const server_config& cfg = m.state.config;
+    const unsigned n = cfg.workers;
+
+    std::vector<address> wanted;
+    for (const std::string& text : cfg.listen) {
+        std::error_code ec;
+        wanted.push_back(address::parse(text, ec));
+        if (ec) return ec;
+    }
+    if (wanted.empty()) return errc::invalid_argument;
+
+    if (cfg.access_log == "-") {
+        m.state.access_log_fd = STDOUT_FILENO;
+    } else if (!cfg.access_log.empty()) {
+        m.state.access_log_fd =
+            ::open(cfg.access_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (m.state.access_log_fd < 0) return {errno, std::system_category()};
+    }
+
+    const std::size_t per_worker = std::max<std::size_t>(1, (cfg.limits.max_connections + n - 1) / n);
+    for (unsigned i = 0; i < n; ++i)
+        m.workers.push_back(std::make_unique<detail::worker>(m.state, per_worker));
+
+    auto fail = [&](std::error_code ec) {
+        m.workers.clear(); // closes the listeners they own
+        m.close_shared();
+        m.bound.clear();
+        return ec;
+    };
+    for (const address& want : wanted) {
+        if (auto ec = detail::check_address_free(want)) return fail(ec);
+        address bound;
+        std::error_code ec;
+        if (want.is_unix()) {
+            const int fd = detail::open_listener(want, false, cfg.backlog, bound, ec);
+            if (fd < 0) return fail(ec);
+            m.shared_fds.push_back(fd);
+            m.bound.push_back(bound);
+            for (auto& w : m.workers) w->add_listener(fd, bound, false);
+            continue;
+        }
+        // One SO_REUSEPORT socket per worker; the first fixes the port when 0 was asked for.
+        for (unsigned i = 0; i < n; ++i) {
+            const address& target = i == 0 ? want : m.bound.back();
+            address got;
+            const int fd = detail::open_listener(target, true, cfg.backlog, got, ec);
+            if (fd < 0) return fail(ec);
+            if (i == 0) m.bound.push_back(got);
+            m.workers[i]->add_listener(fd, got, true);
+        }
+    }
+
+    m.started = true;
+    for (auto& w : m.workers) m.threads.emplace_back([wp = w.get()] { wp->run(); });
+    return {};
+}
+
+void server::wait() {
+    std::lock_guard lock(impl_->mutex);
+    for (auto& t : impl_->threads)
+        if (t.joinable()) t.join();
+    impl_->threads.clear();
+    impl_->close_shared();
+}
+
+std::error_code server::run() {
+    if (auto ec = start()) return ec;
+    wait();
+    return {};
+}
+
+void server::stop(milliseconds deadline) {
+    for (auto& w : impl_->workers) w->stop(deadline);
+}
+
+void server::stop() { stop(impl_->state.config.timeouts.shutdown); }
+
+std::vector<address> server::local_addresses() const { return impl_->bound; }
+
+std::size_t server::connection_count() const noexcept {
+    std::size_t total = 0;
+    for (const auto& w : impl_->workers) total += w->connection_count();
+    return total;
+}
+
+std::size_t raise_open_file_limit() noexcept {
+    rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return static_cast<std::size_t>(rl.rlim_cur);
+}
+
+} // namespace wharf

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+#include "http/worker.hpp"
+
+#include <cerrno>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http1/connection.hpp"
+
+namespace wharf::detail {
+
+namespace {
+constexpr int accepts_per_event = 64;
+constexpr std::int64_t accept_retry_ms = 100; // after EMFILE: retry later, never spin
+} // namespace
+
+struct worker::acceptor final : io_watcher {
+    worker* owner;
+    int fd;
+    address local;
+    bool owned;
+    void on_io(std::uint32_t) override { owner->accept_from(*this); }
+};
+
+worker::worker(const server_state& state, std::size_t max_connections)
+    : state_(state), logger_(state.access_log_fd, state.config.access_log_format,
+                             &state.config.access_log_callback),
+      scratch_fields_(state.config.limits.max_headers), max_connections_(max_connections),
+      accept_retry_([](void* self) { static_cast<worker*>(self)->pause_accepting(false); }, this),
+      shutdown_deadline_(
+          [](void* self) {
+              auto* w = static_cast<worker*>(self);
+              for (auto* c = w->first_; c;) {
+                  auto* next = c->next;
+                  c->abort();
+                  c = next;
+              }
+          },
+          this) {
+    if (logger_.enabled()) loop_.on_iteration_end([this] { logger_.flush(); });
+}
+
+worker::~worker() {
+    for (auto* c = first_; c;) {
+        auto* next = c->next;
+        c->abort();
+        c = next;
+    }
+    for (auto& a : acceptors_)
+        if (a->owned && a->fd >= 0) ::close(a->fd);
+    loop_.run_deferred();
+    logger_.flush();
+}
+
+void worker::add_listener(int fd, const address& local, bool owned) {
+    auto a = std::make_unique<acceptor>();
+    a->owner = this;
+    a->fd = fd;
+    a->local = local;
+    a->owned = owned;
+    // Unix-socket listeners are shared by all workers: EPOLLEXCLUSIVE wakes only one.
+    const std::uint32_t events = EPOLLIN | (owned ? 0u : static_cast<std::uint32_t>(EPOLLEXCLUSIVE));
+    (void)loop_.add(fd, events, a.get());
+    acceptors_.push_back(std::move(a));
+}
+
+void worker::run() {
+    loop_.run();
+    logger_.flush();
+}
+
+void worker::stop(milliseconds deadline) {
+    loop_.post([this, deadline] { begin_shutdown(deadline); });
+}
+
+void worker::begin_shutdown(milliseconds deadline) {
+    if (draining_) return;
+    draining_ = true;
+    loop_.timers().disarm(accept_retry_);
+    for (auto& a : acceptors_) {
+        loop_.remove(a->fd);
+        if (a->owned) ::close(a->fd);
+        a->fd = -1;
+    }
+    for (auto* c = first_; c;) {
+        auto* next = c->next;
+        c->drain();
+        c = next;
+    }
+    loop_.timers().arm(shutdown_deadline_, loop_.now() + deadline.count());
+    maybe_finish();
+}
+
+void worker::maybe_finish() {
+    if (draining_ && first_ == nullptr) {
+        loop_.timers().disarm(shutdown_deadline_);
+        loop_.quit();
+    }
+}
+
+byte_buffer worker::take_buffer() {
+    if (buffer_pool_.empty()) {
+        byte_buffer b;
+        b.prepare(buffer_size);
+        return b;
+    }
+    byte_buffer b = std::move(buffer_pool_.back());
+    buffer_pool_.pop_back();
+    return b;
+}
+
+void worker::give_buffer(byte_buffer&& b) {
+    // Keep only default-sized buffers, and not more than a busy moment needs.
+    if (b.capacity() == buffer_size && buffer_pool_.size() < 256) {
+        b.clear();
+        buffer_pool_.push_back(std::move(b));
+    } else {
+        b.release();
+    }
+}
+
+void worker::accept_from(acceptor& a) {
+    for (int i = 0; i < accepts_per_event && !accept_paused_ && !draining_; ++i) {
+        if (count_.load(std::memory_order_relaxed) >= max_connections_) {
+            pause_accepting(true);
+            return;
+        }
+        address peer;
+        *peer.size_ptr() = sizeof(sockaddr_storage);
+        const int fd = ::accept4(a.fd, peer.data(), peer.size_ptr(), SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                // Out of descriptors: stop accepting for a moment instead of spinning on a
+                // listener that stays readable.
+                pause_accepting(true);
+                loop_.timers().arm(accept_retry_, loop_.now() + accept_retry_ms);
+            }
+            return;
+        }
+        if (!a.local.is_unix()) {
+            const int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
+        auto* c = new http1::connection(*this, fd, peer, a.local);
+        c->next = first_;
+        if (first_) first_->prev = c;
+        first_ = c;
+        count_.fetch_add(1, std::memory_order_relaxed);
+        if (!c->start()) c->abort();
+    }
+}
+
+void worker::pause_accepting(bool paused) {
+    if (paused == accept_paused_ || draining_) return;
+    accept_paused_ = paused;
+    for (auto& a : acceptors_) {
+        if (a->fd < 0) continue;
+        const std::uint32_t events =
+            paused ? 0u : (EPOLLIN | (a->owned ? 0u : static_cast<std::uint32_t>(EPOLLEXCLUSIVE)));
+        if (a->owned) {
+            (void)loop_.modify(a->fd, events, a.get());
+        } else {
+            // EPOLLEXCLUSIVE registrations cannot be modified: remove and add again.
+            loop_.remove(a->fd);
+            if (!paused) (void)loop_.add(a->fd, events, a.get());
+        }
+    }
+    if (!paused) {
+        for (auto& a : acceptors_)
+            if (a->fd >= 0) accept_from(*a);
+    }
+}
+
+void worker::connection_closed(http1::connection* c) {
+    if (c->prev) c->prev->next = c->next;
+    else first_ = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = nullptr;
+    count_.fetch_sub(1, std::memory_order_relaxed);
+    loop_.defer([c] { delete c; });
+    if (accept_paused_ && count_.load(std::memory_order_relaxed) < max_connections_ &&
+        !accept_retry_.armed())
+        pause_accepting(false);
+    maybe_finish();
+}
+
+} // namespace wharf::detail

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+// A worker thread: one event loop, its own listeners and every connection they accept. Nothing
+// here is shared with other workers except the read-only server state.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "http/access_log.hpp"
+#include "loop/event_loop.hpp"
+#include "net/byte_buffer.hpp"
+#include "wharf/server.hpp"
+
+namespace wharf::http1 {
+class connection;
+}
+
+namespace wharf::detail {
+
+/// What every worker reads and nobody writes once the server runs.
+struct server_state {
+    server_config config;
+    wharf::router routes;
+    int access_log_fd = -1;
+};
+
+class worker {
+public:
+    worker(const server_state& state, std::size_t max_connections);
+    ~worker();
+
+    /// Registers a listening socket; the worker closes it when `owned`.
+    void add_listener(int fd, const address& local, bool owned);
+    /// The thread body: runs the loop until shutdown completes.
+    void run();
+    /// Starts a graceful shutdown; safe from any thread.
+    void stop(milliseconds deadline);
+
+    event_loop& loop() noexcept { return loop_; }
+    const server_state& state() const noexcept { return state_; }
+    access_logger& logger() noexcept { return logger_; }
+    std::vector<header_field>& scratch_fields() noexcept { return scratch_fields_; }
+    bool draining() const noexcept { return draining_; }
+    std::size_t connection_count() const noexcept { return count_.load(std::memory_order_relaxed); }
+
+    /// Receive buffers of the default size, reused across connections so an idle connection
+    /// holds none.
+    byte_buffer take_buffer();
+    void give_buffer(byte_buffer&& b);
+
+    /// Called by a connection once it has closed its socket; frees it at the end of the
+    /// iteration.
+    void connection_closed(http1::connection* c);
+
+    static constexpr std::size_t buffer_size = 16 * 1024;
+
+private:
+    struct acceptor;
+    void accept_from(acceptor& a);
+    void pause_accepting(bool paused);
+    void begin_shutdown(milliseconds deadline);
+    void maybe_finish();
+
+    const server_state& state_;
+    event_loop loop_;
+    access_logger logger_;
+    std::vector<header_field> scratch_fields_;
+    std::vector<byte_buffer> buffer_pool_;
+    std::vector<std::unique_ptr<acceptor>> acceptors_;
+    http1::connection* first_ = nullptr; // intrusive list of live connections
+    std::size_t max_connections_;
+    std::atomic<std::size_t> count_{0};
+    bool accept_paused_ = false;
+    bool draining_ = false;
+    timer accept_retry_;
+    timer shutdown_deadline_;
+};
+
+} // namespace wharf::detail

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+// Character classes of RFC 9110 §5.6, as 256-entry tables built at compile time.
+#pragma once
+
+#include <array>
+#include <cstddef>
+
+namespace wharf::http1::chars {
+
+namespace detail {
+constexpr bool is_tchar(int c) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+    for (char t : {'!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~'})
+        if (c == t) return true;
+    return false;
+}
+template <class Pred>
+constexpr std::array<bool, 256> table_of(Pred pred) {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = pred(c);
+    return t;
+}
+} // namespace detail
+
+using table = std::array<bool, 256>;
+
+/// tchar: the characters of a token (method, field name, transfer coding).
+inline constexpr table token = detail::table_of([](int c) { return detail::is_tchar(c); });
+
+/// field-vchar, SP and HTAB: what a field value may hold (obs-text included).
+inline constexpr table field_value =
+    detail::table_of([](int c) { return c == '\t' || (c >= 0x20 && c != 0x7f); });
+
+/// Visible ASCII: what a request target may hold (never CTL, SP or 8-bit bytes).
+inline constexpr table target = detail::table_of([](int c) { return c > 0x20 && c < 0x7f; });
+
+} // namespace wharf::http1::chars

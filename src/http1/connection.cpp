@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: MIT
+#include "http1/connection.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "http/access.hpp"
+#include "http/dispatch.hpp"
+#include "http/uri.hpp"
+#include "http1/serializer.hpp"
+#include "wharf/status.hpp"
+
+namespace wharf::http1 {
+namespace {
+
+constexpr int reads_per_event = 16;      // then yield to other connections (fairness)
+constexpr std::int64_t linger_ms = 2000; // how long to drain a client after an error answer
+constexpr std::size_t linger_max_bytes = 1024 * 1024;
+constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::int64_t deadline_after(std::int64_t from, milliseconds span) noexcept {
+    return span.count() > 0 ? from + span.count() : 0;
+}
+
+} // namespace
+
+connection::connection(detail::worker& w, int fd, const address& peer, const address& local)
+    : worker_(w), loop_(w.loop()), config_(w.state().config), fd_(fd), socket_(fd), io_(&socket_),
+      peer_(peer), local_(local), timer_([](void* self) { static_cast<connection*>(self)->on_timeout(); }, this),
+      chunked_({config_.limits.max_chunk_extension, config_.limits.max_trailer_bytes,
+                config_.limits.max_body_size}) {
+    detail::request_access::set_addresses(session_.request(), &peer_, &local_);
+}
+
+connection::~connection() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+bool connection::start() {
+    if (loop_.add(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this)) return false;
+    last_activity_ = loop_.now();
+    // A new connection must send its first head within the head deadline.
+    head_started_ = loop_.now();
+    refresh_timer();
+    return true;
+}
+
+void connection::on_io(std::uint32_t events) {
+    if (phase_ == phase::closed) return;
+    if (events & EPOLLERR) {
+        abort();
+        return;
+    }
+    if ((events & EPOLLOUT) && send_blocked_) {
+        flush();
+        if (phase_ == phase::closed) return;
+    }
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) on_readable();
+}
+
+bool connection::output_full() const noexcept {
+    return out_.size() >= config_.limits.output_high_water ||
+           unsent_responses_ >= config_.limits.max_pipelined;
+}
+
+void connection::on_readable() {
+    bool drained = false;
+    for (int i = 0; i < reads_per_event && phase_ != phase::closed; ++i) {
+        if (phase_ != phase::lingering && (output_full() || close_after_output_)) {
+            // Back-pressure: leave the bytes in the kernel until the answers go out.
+            read_paused_ = !close_after_output_;
+            drained = true;
+            break;
+        }
+        if (in_.capacity() == 0) in_ = worker_.take_buffer();
+        std::size_t want = 4096;
+        if (phase_ == phase::body_length) {
+            const std::size_t needed = head_len_ + framing_.content_length - in_.size();
+            want = std::min<std::size_t>(std::max(needed, want), 1 << 20);
+        }
+        char* dst = in_.prepare(want);
+        const std::size_t room = in_.tail_room();
+        const ssize_t n = io_->read(dst, room);
+        if (n > 0) {
+            last_activity_ = loop_.now();
+            if (phase_ == phase::lingering) {
+                // Discard: the client is still sending what we will not read.
+                lingered_bytes_ += static_cast<std::size_t>(n);
+                if (lingered_bytes_ > linger_max_bytes) {
+                    close();
+                    return;
+                }
+                continue;
+            }
+            in_.commit(static_cast<std::size_t>(n));
+            process();
+            if (static_cast<std::size_t>(n) < room) {
+                drained = true; // a short read emptied the socket; the next edge tells us more
+                break;
+            }
+            continue;
+        }
+        if (n == 0) {
+            drained = true;
+            on_peer_eof();
+            break;
+        }
+        if (n == -EAGAIN) {
+            drained = true;
+            break;
+        }
+        abort(); // ECONNRESET and friends: nothing more can be sent either
+        return;
+    }
+    if (phase_ == phase::closed) return;
+    if (!drained) loop_.schedule_read(this);
+    flush();
+    if (phase_ == phase::closed) return;
+    if (in_.empty() && in_.capacity() != 0 && phase_ == phase::head) worker_.give_buffer(std::move(in_));
+    refresh_timer();
+}
+
+void connection::process() {
+    while (phase_ != phase::closed && phase_ != phase::lingering && !close_after_output_) {
+        if (output_full()) {
+            read_paused_ = true;
+            return;
+        }
+        switch (phase_) {
+        case phase::head:
+            if (in_.empty()) return;
+            if (!start_request()) return;
+            break;
+        case phase::body_length: {
+            const std::size_t have = in_.size() - head_len_;
+            if (have < framing_.content_length) return;
+            const std::size_t len = static_cast<std::size_t>(framing_.content_length);
+            finish_request({in_.data() + head_len_, len}, head_len_ + len);
+            break;
+        }
+        case phase::body_chunked: {
+            char* base = in_.data() + head_len_;
+            const auto r = chunked_.decode(base + body_decoded_, base + body_raw_,
+                                           in_.size() - head_len_ - body_raw_, trailers_);
+            body_raw_ += r.consumed;
+            body_decoded_ += r.produced;
+            if (r.kind == chunked_decoder::result::error) {
+                respond_error(r.status, r.reason);
+                return;
+            }
+            if (r.kind == chunked_decoder::result::incomplete) return;
+            finish_request({base, body_decoded_}, head_len_ + body_raw_);
+            break;
+        }
+        case phase::lingering:
+        case phase::closed:
+            return;
+        }
+    }
+}
+
+// Parses a head from in_; on success moves to the body phase or answers the request.
+bool connection::start_request() {
+    if (head_started_ == 0) head_started_ = loop_.now();
+    const head_limits limits{config_.limits.max_request_line, config_.limits.max_header_bytes};
+    auto& scratch = worker_.scratch_fields();
+    const std::size_t end = find_head_end(in_.data(), in_.size(), scan_from_);
+    if (end == 0) {
+        scan_from_ = in_.size();
+        // Not complete yet: answer now if it is already too long to ever be accepted.
+        if (in_.size() > limits.max_request_line || in_.size() > limits.max_header_bytes) {
+            const auto r = parse_request_head(in_.data(), in_.size(), head_, scratch, limits);
+            if (r.kind == parse_result::error) respond_error(r.status, r.reason);
+            else if (in_.size() > limits.max_header_bytes)
+                respond_error(431, "request header section too large");
+        }
+        return false;
+    }
+    const auto r = parse_request_head(in_.data(), end, head_, scratch, limits);
+    if (r.kind == parse_result::error) {
+        respond_error(r.status, r.reason);
+        return false;
+    }
+    if (r.kind == parse_result::incomplete) {
+        // Only empty lines so far (allowed before a request line): drop them.
+        in_.consume(end);
+        scan_from_ = 0;
+        return true;
+    }
+    head_len_ = r.consumed;
+    head_base_ = in_.data();
+    scan_from_ = 0;
+    fields_.assign(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(head_.num_headers));
+    framing_ = analyze_request(head_, fields_);
+    if (framing_.status) {
+        respond_error(framing_.status, framing_.reason);
+        return false;
+    }
+    switch (framing_.body) {
+    case request_framing::none:
+        finish_request({}, head_len_);
+        return true;
+    case request_framing::length:
+        if (framing_.content_length > config_.limits.max_body_size) {
+            respond_error(413, "request body too large");
+            return false;
+        }
+        phase_ = phase::body_length;
+        break;
+    case request_framing::chunked:
+        chunked_.reset();
+        body_raw_ = body_decoded_ = 0;
+        phase_ = phase::body_chunked;
+        break;
+    }
+    // Ask for the body only when it is not already here (RFC 9110 §10.1.1).
+    if (framing_.expect_continue && in_.size() == head_len_) out_.append(continue_line);
+    return true;
+}
+
+void connection::finish_request(std::string_view body, std::size_t consumed) {
+    using detail::request_access;
+    if (in_.data() != head_base_) {
+        // The buffer moved while the body arrived: the head's views must be taken again.
+        const head_limits limits{config_.limits.max_request_line, config_.limits.max_header_bytes};
+        auto& scratch = worker_.scratch_fields();
+        (void)parse_request_head(in_.data(), head_len_, head_, scratch, limits);
+        fields_.assign(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(head_.num_headers));
+        framing_ = analyze_request(head_, fields_);
+        head_base_ = in_.data();
+    }
+    request& req = session_.request();
+    request_access::set_line(req, head_.method, head_.target, head_.major, head_.minor);
+    request_access::set_headers(req, header_view(fields_), framing_.host);
+    request_access::set_body(req, body);
+
+    const bool keep_alive = framing_.keep_alive && !worker_.draining() && !peer_eof_;
+    request_access::set_keep_alive(req, framing_.keep_alive);
+
+    detail::target_parts target;
+    if (!detail::split_target(head_.target, target) ||
+        (target.form == detail::target_parts::authority_form && req.method() != method::connect)) {
+        respond_error(400, "malformed request target");
+        return;
+    }
+    if (target.form == detail::target_parts::absolute_form) request_access::set_host(req, target.authority);
+    if (!request_access::set_path(req, target.path, target.query)) {
+        respond_error(400, "malformed percent-encoding in path");
+        return;
+    }
+
+    detail::dispatch(worker_.state().routes, session_);
+    write_response(keep_alive && !session_.response().closes_connection());
+
+    in_.consume(consumed);
+    phase_ = phase::head;
+    head_started_ = 0;
+    head_len_ = 0;
+    detail::session_access::reset(session_);
+}
+
+void connection::write_response(bool keep_alive) {
+    response& res = session_.response();
+    const request& req = session_.request();
+    if (auto c = res.headers().get("Connection"); c && iequals(*c, "close")) keep_alive = false;
+
+    const int status = res.status();
+    const bool no_body = status_forbids_body(status);
+    const bool head_only = req.method() == method::head;
+    head_options opt;
+    opt.date_line = loop_.date_line();
+    opt.server_name = config_.server_name;
+    opt.keep_alive = keep_alive;
+    opt.http10 = req.http_minor() == 0;
+    opt.content_length = !no_body;
+    opt.body_length = no_body ? 0 : res.body().size();
+
+    char* p = out_.prepare(head_size_bound(res, opt));
+    char* end = write_head(p, res, opt);
+    out_.commit(static_cast<std::size_t>(end - p));
+    const std::size_t sent_body = (no_body || head_only) ? 0 : res.body().size();
+    if (sent_body) out_.append_owned(std::move(res.body_buffer()));
+    ++unsent_responses_;
+
+    detail::access_logger& log = worker_.logger();
+    if (log.enabled()) {
+        access_record rec{&peer_,
+                          req.method_name(),
+                          req.target(),
+                          req.header("User-Agent").value_or(""),
+                          req.header("Referer").value_or(""),
+                          {},
+                          req.http_major(),
+                          req.http_minor(),
+                          status,
+                          sent_body,
+                          std::chrono::system_clock::now()};
+        log.log(rec);
+    }
+    if (!keep_alive) close_after_output_ = true;
+}
+
+void connection::respond_error(int status, const char* reason) {
+    // The request (if any) is abandoned: answer with a plain page and close after sending.
+    detail::session_access::reset(session_);
+    request& req = session_.request();
+    detail::request_access::set_line(req, head_.method.empty() ? std::string_view("-") : head_.method,
+                                     head_.target, 1, head_.minor);
+    detail::set_error_response(session_.response(), status, reason);
+    write_response(false);
+    detail::session_access::reset(session_);
+    head_ = {};
+    close_after_output_ = true;
+}
+
+void connection::flush() {
+    if (out_.empty()) {
+        after_output_drained();
+        return;
+    }
+    const auto r = out_.flush(*io_);
+    if (r.error) {
+        abort();
+        return;
+    }
+    last_activity_ = loop_.now();
+    if (r.blocked) {
+        if (!send_blocked_) {
+            send_blocked_ = true;
+            send_window_start_ = loop_.now();
+            send_window_bytes_ = 0;
+        } else {
+            send_window_bytes_ += r.written;
+        }
+        refresh_timer();
+        return;
+    }
+    send_blocked_ = false;
+    after_output_drained();
+}
+
+void connection::after_output_drained() {
+    if (phase_ == phase::closed || !out_.empty()) return;
+    unsent_responses_ = 0;
+    if (close_after_output_) {
+        if (phase_ != phase::lingering) begin_lingering_close();
+        return;
+    }
+    if (read_paused_) {
+        read_paused_ = false;
+        process(); // requests already buffered behind the back-pressure
+        if (phase_ == phase::closed) return;
+        loop_.schedule_read(this);
+    }
+}
+
+void connection::on_peer_eof() {
+    peer_eof_ = true;
+    if (phase_ == phase::lingering) {
+        close();
+        return;
+    }
+    // A half-closed client still gets the answers to the requests it completed.
+    close_after_output_ = true;
+    if (out_.empty()) close();
+}
+
+void connection::begin_lingering_close() {
+    // Closing with unread bytes would make the kernel send RST, which can destroy our answer
+    // in flight; shut down writing and drain the client for a while instead.
+    if (peer_eof_) {
+        close();
+        return;
+    }
+    io_->shutdown_write();
+    phase_ = phase::lingering;
+    linger_until_ = loop_.now() + linger_ms;
+    if (in_.capacity()) worker_.give_buffer(std::move(in_));
+    refresh_timer();
+    loop_.schedule_read(this);
+}
+
+void connection::drain() {
+    if (phase_ == phase::closed || phase_ == phase::lingering) return;
+    if (idle() && !send_blocked_) {
+        close();
+        return;
+    }
+    if (phase_ == phase::head && in_.empty()) {
+        close_after_output_ = true; // only unsent answers left
+    }
+}
+
+void connection::abort() { close(); }
+
+void connection::close() {
+    if (phase_ == phase::closed) return;
+    phase_ = phase::closed;
+    loop_.timers().disarm(timer_);
+    loop_.unschedule(this);
+    loop_.remove(fd_);
+    ::close(fd_);
+    fd_ = -1;
+    detail::session_access::reset(session_);
+    if (in_.capacity()) worker_.give_buffer(std::move(in_));
+    worker_.connection_closed(this);
+}
+
+std::int64_t connection::current_deadline() const noexcept {
+    const timeouts& t = config_.timeouts;
+    if (phase_ == phase::lingering) return linger_until_;
+    if (send_blocked_) return deadline_after(send_window_start_, t.send_grace);
+    if (phase_ == phase::body_length || phase_ == phase::body_chunked)
+        return deadline_after(last_activity_, t.body_read);
+    if (head_started_ != 0 && (!in_.empty() || last_activity_ == head_started_))
+        return deadline_after(head_started_, t.request_head);
+    if (out_.empty()) return deadline_after(last_activity_, t.keep_alive);
+    return 0;
+}
+
+void connection::refresh_timer() {
+    if (phase_ == phase::closed) return;
+    const std::int64_t deadline = current_deadline();
+    if (deadline == 0) {
+        loop_.timers().disarm(timer_);
+    } else {
+        loop_.timers().arm(timer_, deadline);
+    }
+}
+
+void connection::on_timeout() {
+    const std::int64_t now = loop_.now();
+    const timeouts& t = config_.timeouts;
+    // The state may have moved on since the timer was armed: act only on a deadline that
+    // has really passed.
+    if (const std::int64_t deadline = current_deadline(); deadline == 0 || deadline > now) {
+        refresh_timer();
+        return;
+    }
+    if (phase_ == phase::lingering) {
+        close();
+        return;
+    }
+    if (send_blocked_) {
+        const double seconds = static_cast<double>(now - send_window_start_) / 1000.0;
+        if (static_cast<double>(send_window_bytes_) < static_cast<double>(t.min_send_rate) * seconds) {
+            close(); // the client reads slower than the minimum send rate
+            return;
+        }
+        send_window_start_ = now;
+        send_window_bytes_ = 0;
+        refresh_timer();
+        return;
+    }
+    if (phase_ == phase::body_length || phase_ == phase::body_chunked) {
+        respond_error(408, "request body not received in time");
+    } else if (!in_.empty()) {
+        respond_error(408, "request head not received in time");
+    } else {
+        close(); // idle keep-alive connection (or one that never sent anything)
+        return;
+    }
+    flush();
+    refresh_timer();
+}
+
+} // namespace wharf::http1

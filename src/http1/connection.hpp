@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+// One HTTP/1.x connection: reads, parses, dispatches and answers requests in order, and owns
+// everything about its socket's life (timeouts, back-pressure, graceful and lingering close).
+// It lives on one worker's loop thread from accept to close.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "http/worker.hpp"
+#include "http1/chunked.hpp"
+#include "http1/framing.hpp"
+#include "loop/event_loop.hpp"
+#include "net/byte_buffer.hpp"
+#include "net/send_queue.hpp"
+#include "net/transport.hpp"
+#include "wharf/session.hpp"
+
+namespace wharf::http1 {
+
+class connection final : public detail::io_watcher {
+public:
+    connection(detail::worker& w, int fd, const address& peer, const address& local);
+    ~connection();
+
+    /// Registers with the loop and starts the first request's deadline.
+    bool start();
+    void on_io(std::uint32_t events) override;
+    /// Graceful shutdown: an idle connection closes now, a busy one after its response.
+    void drain();
+    /// Closes at once, whatever is in flight.
+    void abort();
+
+    connection* prev = nullptr; ///< worker's list
+    connection* next = nullptr;
+
+private:
+    enum class phase : std::uint8_t {
+        head,          // waiting for (the rest of) a request head
+        body_length,   // reading a Content-Length body
+        body_chunked,  // reading a chunked body
+        lingering,     // answered and shut down for writing; draining the client's bytes
+        closed,
+    };
+
+    void on_readable();
+    void process();
+    bool start_request();
+    void finish_request(std::string_view body, std::size_t consumed);
+    void respond_error(int status, const char* reason);
+    void write_response(bool keep_alive);
+    void flush();
+    void after_output_drained();
+    void on_peer_eof();
+    void begin_lingering_close();
+    void close();
+    std::int64_t current_deadline() const noexcept;
+    void refresh_timer();
+    void on_timeout();
+    bool output_full() const noexcept;
+    bool idle() const noexcept { return phase_ == phase::head && in_.empty() && out_.empty(); }
+
+    detail::worker& worker_;
+    detail::event_loop& loop_;
+    const server_config& config_;
+    int fd_;
+    detail::socket_transport socket_;
+    detail::transport* io_;
+    address peer_;
+    address local_;
+    detail::byte_buffer in_;
+    detail::send_queue out_;
+    detail::timer timer_;
+    session session_;
+    std::vector<header_field> fields_;
+    header_field trailers_[16];
+
+    phase phase_ = phase::head;
+    request_head head_{};
+    request_framing framing_{};
+    chunked_decoder chunked_;
+    const char* head_base_ = nullptr; // in_.data() when head_ was parsed
+    std::size_t head_len_ = 0;
+    std::size_t scan_from_ = 0;       // bytes already searched for the end of the head
+    std::size_t body_raw_ = 0;        // chunked: raw bytes consumed after the head
+    std::size_t body_decoded_ = 0;    // chunked: payload bytes compacted after the head
+    std::size_t unsent_responses_ = 0;
+    std::int64_t head_started_ = 0;   // when the current head's first byte arrived (0: none)
+    std::int64_t last_activity_ = 0;
+    std::int64_t linger_until_ = 0;
+    std::int64_t send_window_start_ = 0;
+    std::uint64_t send_window_bytes_ = 0;
+    std::size_t lingered_bytes_ = 0;
+    bool close_after_output_ = false; // no more requests: close once out_ is sent
+    bool read_paused_ = false;        // stopped reading for back-pressure
+    bool send_blocked_ = false;       // the socket refused part of out_
+    bool peer_eof_ = false;
+};
+
+} // namespace wharf::http1

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+#include "loop/event_loop.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "wharf/error.hpp"
+
+namespace wharf::detail {
+namespace {
+
+constexpr int max_events = 256;
+
+std::error_code last_error() noexcept { return {errno, std::system_category()}; }
+
+} // namespace
+
+event_loop::event_loop() {
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epoll_fd_ < 0 || wake_fd_ < 0) throw std::system_error(last_error(), "event loop");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = nullptr; // the wake-up fd is the only watcher-less registration
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0)
+        throw std::system_error(last_error(), "event loop");
+    update_clock();
+}
+
+event_loop::~event_loop() {
+    if (wake_fd_ >= 0) close(wake_fd_);
+    if (epoll_fd_ >= 0) close(epoll_fd_);
+}
+
+std::error_code event_loop::add(int fd, std::uint32_t events, io_watcher* w) noexcept {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.ptr = w;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) return last_error();
+    return {};
+}
+
+std::error_code event_loop::modify(int fd, std::uint32_t events, io_watcher* w) noexcept {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.ptr = w;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) return last_error();
+    return {};
+}
+
+void event_loop::remove(int fd) noexcept { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void event_loop::post(std::function<void()> task) {
+    bool wake;
+    {
+        std::lock_guard lock(posted_mutex_);
+        posted_.push_back(std::move(task));
+        wake = !wake_pending_;
+        wake_pending_ = true;
+    }
+    if (wake) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+    }
+}
+
+void event_loop::schedule_read(io_watcher* w) {
+    if (std::find(scheduled_.begin(), scheduled_.end(), w) == scheduled_.end())
+        scheduled_.push_back(w);
+}
+
+void event_loop::unschedule(io_watcher* w) noexcept { std::erase(scheduled_, w); }
+
+void event_loop::drain_posted() {
+    std::uint64_t count;
+    [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof count);
+    std::vector<std::function<void()>> tasks;
+    {
+        std::lock_guard lock(posted_mutex_);
+        tasks.swap(posted_);
+        wake_pending_ = false;
+    }
+    for (auto& task : tasks) task();
+}
+
+void event_loop::update_clock() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now_ = static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    if (ts.tv_sec == wall_seconds_) return;
+    wall_seconds_ = ts.tv_sec;
+    const time_t t = ts.tv_sec;
+    tm utc;
+    gmtime_r(&t, &utc);
+    // IMF-fixdate (RFC 9110 §5.6.7), formatted once a second.
+    date_line_len_ = std::strftime(date_line_, sizeof date_line_,
+                                   "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &utc);
+}
+
+void event_loop::run() {
+    running_ = true;
+    epoll_event events[max_events];
+    while (running_) {
+        update_clock();
+        const int timeout = scheduled_.empty() ? timers_.wait_ms(now_) : 0;
+        const int n = epoll_wait(epoll_fd_, events, max_events, timeout);
+        if (n < 0 && errno != EINTR) throw std::system_error(last_error(), "epoll_wait");
+        update_clock();
+        bool woke = false;
+        for (int i = 0; i < n; ++i) {
+            auto* w = static_cast<io_watcher*>(events[i].data.ptr);
+            if (w) {
+                w->on_io(events[i].events);
+            } else {
+                woke = true;
+            }
+        }
+        if (!scheduled_.empty()) {
+            std::vector<io_watcher*> now_due;
+            now_due.swap(scheduled_);
+            for (io_watcher* w : now_due) w->on_io(EPOLLIN);
+        }
+        if (woke) drain_posted();
+        timers_.expire(now_);
+        for (auto& hook : end_hooks_) hook();
+        run_deferred();
+    }
+}
+
+void event_loop::run_deferred() {
+    while (!deferred_.empty()) {
+        std::vector<std::function<void()>> tasks;
+        tasks.swap(deferred_);
+        for (auto& task : tasks) task();
+    }
+}
+
+} // namespace wharf::detail

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+// One epoll event loop per worker thread: fd readiness, timers, cross-thread posts (eventfd)
+// and deferred work that runs at the end of an iteration. Only `post` and `wake` may be called
+// from other threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <system_error>
+#include <vector>
+
+#include "loop/timer_heap.hpp"
+
+namespace wharf::detail {
+
+/// Something registered for fd readiness. The loop never owns or deletes a watcher.
+class io_watcher {
+public:
+    virtual void on_io(std::uint32_t events) = 0;
+
+protected:
+    ~io_watcher() = default;
+};
+
+class event_loop {
+public:
+    event_loop();
+    ~event_loop();
+    event_loop(const event_loop&) = delete;
+    event_loop& operator=(const event_loop&) = delete;
+
+    [[nodiscard]] std::error_code add(int fd, std::uint32_t events, io_watcher* w) noexcept;
+    [[nodiscard]] std::error_code modify(int fd, std::uint32_t events, io_watcher* w) noexcept;
+    void remove(int fd) noexcept;
+
+    /// Runs iterations until quit() is called on the loop's thread.
+    void run();
+    void quit() noexcept { running_ = false; }
+
+    /// Queues `task` to run on the loop's thread; safe from any thread.
+    void post(std::function<void()> task);
+
+    /// Calls `w->on_io(EPOLLIN)` early in the next iteration (used to resume reading that was
+    /// cut short for fairness, since edge-triggered epoll will not report it again).
+    void schedule_read(io_watcher* w);
+    /// Drops `w` from the scheduled list (call before a watcher dies).
+    void unschedule(io_watcher* w) noexcept;
+
+    /// Runs `task` at the end of the current iteration, after all callbacks (deferred frees).
+    void defer(std::function<void()> task) { deferred_.push_back(std::move(task)); }
+    /// Runs the deferred tasks now (for teardown after the loop has stopped).
+    void run_deferred();
+
+    /// Monotonic milliseconds, read once per iteration.
+    std::int64_t now() const noexcept { return now_; }
+    /// The "Date: ...\r\n" header line for the current second.
+    std::string_view date_line() const noexcept { return {date_line_, date_line_len_}; }
+    /// The current wall-clock second (UNIX time), refreshed once per iteration.
+    std::int64_t wall_seconds() const noexcept { return wall_seconds_; }
+
+    timer_heap& timers() noexcept { return timers_; }
+
+    /// Called at the end of every iteration that dispatched anything (e.g. log flushes).
+    void on_iteration_end(std::function<void()> hook) { end_hooks_.push_back(std::move(hook)); }
+
+private:
+    void update_clock() noexcept;
+    void drain_posted();
+
+    int epoll_fd_ = -1;
+    int wake_fd_ = -1;
+    bool running_ = false;
+    std::int64_t now_ = 0;
+    std::int64_t wall_seconds_ = -1;
+    char date_line_[64];
+    std::size_t date_line_len_ = 0;
+    timer_heap timers_;
+
+    std::vector<io_watcher*> scheduled_;
+    std::vector<std::function<void()>> deferred_;
+    std::vector<std::function<void()>> end_hooks_;
+
+    std::mutex posted_mutex_;
+    std::vector<std::function<void()>> posted_;
+    bool wake_pending_ = false; // guarded by posted_mutex_
+};
+
+} // namespace wharf::detail
