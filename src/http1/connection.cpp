@@ -166,28 +166,41 @@ bool connection::start_request() {
     if (head_started_ == 0) head_started_ = loop_.now();
     const head_limits limits{config_.limits.max_request_line, config_.limits.max_header_bytes};
     auto& scratch = worker_.scratch_fields();
-    const std::size_t end = find_head_end(in_.data(), in_.size(), scan_from_);
-    if (end == 0) {
-        scan_from_ = in_.size();
-        // Not complete yet: answer now if it is already too long to ever be accepted.
-        if (in_.size() > limits.max_request_line || in_.size() > limits.max_header_bytes) {
-            const auto r = parse_request_head(in_.data(), in_.size(), head_, scratch, limits);
-            if (r.kind == parse_result::error) respond_error(r.status, r.reason);
-            else if (in_.size() > limits.max_header_bytes)
-                respond_error(431, "request header section too large");
+    // Fast path: parse what is there. Only when that comes up short does the connection
+    // remember how far it looked, so a head that trickles in is scanned once, not re-parsed
+    // on every read (slowloris).
+    std::size_t limit = in_.size();
+    if (scan_from_ != 0) {
+        limit = find_head_end(in_.data(), in_.size(), scan_from_);
+        if (limit == 0) {
+            scan_from_ = in_.size();
+            // Still no end: the line or the head may already be past its bound.
+            if (in_.size() > limits.max_request_line) {
+                const auto r = parse_request_head(in_.data(), in_.size(), head_, scratch, limits);
+                if (r.kind == parse_result::error) {
+                    respond_error(r.status, r.reason);
+                    return false;
+                }
+            }
+            if (in_.size() > limits.max_header_bytes) respond_error(431, "request header section too large");
+            return false;
         }
-        return false;
     }
-    const auto r = parse_request_head(in_.data(), end, head_, scratch, limits);
+    const auto r = parse_request_head(in_.data(), limit, head_, scratch, limits);
     if (r.kind == parse_result::error) {
         respond_error(r.status, r.reason);
         return false;
     }
     if (r.kind == parse_result::incomplete) {
-        // Only empty lines so far (allowed before a request line): drop them.
-        in_.consume(end);
-        scan_from_ = 0;
-        return true;
+        const std::size_t end = find_head_end(in_.data(), limit, 0);
+        if (end != 0 && scan_from_ == 0) {
+            // Only empty lines so far (allowed before a request line): drop them.
+            in_.consume(end);
+            return true;
+        }
+        scan_from_ = std::max<std::size_t>(in_.size(), 1);
+        if (in_.size() > limits.max_header_bytes) respond_error(431, "request header section too large");
+        return false;
     }
     head_len_ = r.consumed;
     head_base_ = in_.data();

@@ -159,38 +159,37 @@ parse_result parse_request_head(const char* buf, std::size_t len, request_head& 
     while (end - p >= 2 && p[0] == '\r' && p[1] == '\n') p += 2;
     if (p == end || (end - p == 1 && *p == '\r')) return more();
 
-    // Bound the request line before reading it, so an endless one is a 414 and not a 431.
+    // The request line is bounded as it is read, so an endless one is a 414 and not a 431.
     const char* const line = p;
-    const std::size_t window = std::min<std::size_t>(end - p, limits.max_request_line + 2);
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', window));
-    if (!nl) {
-        if (window == limits.max_request_line + 2) return fail(414, "request line too long");
-        return more();
-    }
-    if (static_cast<std::size_t>(nl - line) > limits.max_request_line + 1)
-        return fail(414, "request line too long");
+    const std::size_t max_line = limits.max_request_line;
+    auto too_long = [&](const char* upto) noexcept {
+        return static_cast<std::size_t>(upto - line) > max_line;
+    };
 
     p = skip_token(p, end);
+    if (p == end) return too_long(p) ? fail(414, "request line too long") : more();
     if (WHARF_UNLIKELY(*p != ' ')) return fail(400, "invalid character in method");
     if (WHARF_UNLIKELY(p == line)) return fail(400, "empty method");
     head.method = {line, static_cast<std::size_t>(p - line)};
 
     const char* target = ++p;
     p = skip_target(p, end);
+    if (p == end) return too_long(p) ? fail(414, "request line too long") : more();
     if (WHARF_UNLIKELY(*p != ' ')) return fail(400, "invalid character in request target");
     if (WHARF_UNLIKELY(p == target)) return fail(400, "empty request target");
     head.target = {target, static_cast<std::size_t>(p - target)};
     ++p;
 
     // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF (RFC 9112 §2.3).
-    if (nl - p != 9 || std::memcmp(p, "HTTP/", 5) != 0 || !is_digit(p[5]) || p[6] != '.' ||
-        !is_digit(p[7]))
+    if (too_long(std::min(p + 8, end))) return fail(414, "request line too long");
+    if (end - p < 10) return more();
+    if (std::memcmp(p, "HTTP/", 5) != 0 || !is_digit(p[5]) || p[6] != '.' || !is_digit(p[7]))
         return fail(400, "malformed HTTP version");
-    if (p[8] != '\r') return fail(400, "malformed end of request line");
+    if (p[8] != '\r' || p[9] != '\n') return fail(400, "malformed end of request line");
     head.major = p[5] - '0';
     head.minor = p[7] - '0';
     if (head.major != 1) return fail(505, "HTTP version not supported");
-    p = nl + 1;
+    p += 10;
 
     std::size_t n = 0;
     const std::size_t head_budget = limits.max_header_bytes;
