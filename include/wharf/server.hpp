@@ -78,7 +78,9 @@ struct server_config {
 /// routes before start(); stop() may be called from any thread.
 ///
 /// @code
-/// wharf::server srv({.listen = {"127.0.0.1:8080"}});
+/// wharf::server_config config;
+/// config.listen = {"127.0.0.1:8080"};
+/// wharf::server srv(config);
 /// srv.routes().get("/hello/{name}", [](wharf::session& s) {
 ///     s.response().format("Hello, {}!\n", s.request().param("name"));
 /// });
