@@ -77,7 +77,8 @@ void connection::on_readable() {
         if (in_.capacity() == 0) in_ = worker_.take_buffer();
         std::size_t want = 4096;
         if (phase_ == phase::body_length) {
-            const std::size_t needed = head_len_ + framing_.content_length - in_.size();
+            const std::size_t total = head_len_ + static_cast<std::size_t>(framing_.content_length);
+            const std::size_t needed = total > in_.size() ? total - in_.size() : 0;
             want = std::min<std::size_t>(std::max(needed, want), 1 << 20);
         }
         char* dst = in_.prepare(want);
@@ -164,6 +165,7 @@ void connection::process() {
 // Parses a head from in_; on success moves to the body phase or answers the request.
 bool connection::start_request() {
     if (head_started_ == 0) head_started_ = loop_.now();
+    head_ = {}; // never leave views into bytes of an earlier request
     const head_limits limits{config_.limits.max_request_line, config_.limits.max_header_bytes};
     auto& scratch = worker_.scratch_fields();
     // Fast path: parse what is there. Only when that comes up short does the connection
