@@ -34,9 +34,10 @@ void format_access_line(std::string& out, const access_record& r, log_format for
     if (r.user.empty()) out.push_back('-');
     else append_escaped(out, r.user);
     out.append(" [").append(time_text).append("] \"");
-    append_escaped(out, r.method);
+    // A rejected request may have no method or target; "-" keeps the line's three fields.
+    append_escaped(out, r.method.empty() ? std::string_view("-") : r.method);
     out.push_back(' ');
-    append_escaped(out, r.target);
+    append_escaped(out, r.target.empty() ? std::string_view("-") : r.target);
     out.append(" HTTP/").append(std::to_string(r.http_major)).push_back('.');
     out.append(std::to_string(r.http_minor)).append("\" ").append(std::to_string(r.status));
     out.push_back(' ');

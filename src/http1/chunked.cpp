@@ -112,7 +112,7 @@ chunked_decoder::result chunked_decoder::decode(char* out, const char* in, std::
             const bool empty = avail >= 2 && in[i] == '\r' && in[i + 1] == '\n';
             const std::size_t end = empty ? 2 : find_head_end(in + i, avail, 0);
             if (end == 0) {
-                if (avail > limits_.max_trailer_bytes) return fail(431, "trailer section too large");
+                if (avail > limits_.max_trailer_bytes + 1) return fail(431, "trailer section too large");
                 return {result::incomplete, i, produced, 0, ""};
             }
             if (end > limits_.max_trailer_bytes + 2) return fail(431, "trailer section too large");

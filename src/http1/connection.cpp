@@ -57,7 +57,9 @@ void connection::on_io(std::uint32_t events) {
         flush();
         if (phase_ == phase::closed) return;
     }
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) on_readable();
+    // With the peer's FIN in the same event, a short read does not mean "nothing more":
+    // the end of stream is still to be read.
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) on_readable((events & (EPOLLRDHUP | EPOLLHUP)) != 0);
 }
 
 bool connection::output_full() const noexcept {
@@ -65,7 +67,7 @@ bool connection::output_full() const noexcept {
            unsent_responses_ >= config_.limits.max_pipelined;
 }
 
-void connection::on_readable() {
+void connection::on_readable(bool until_eof) {
     bool drained = false;
     for (int i = 0; i < reads_per_event && phase_ != phase::closed; ++i) {
         if (phase_ != phase::lingering && (output_full() || close_after_output_)) {
@@ -97,7 +99,7 @@ void connection::on_readable() {
             }
             in_.commit(static_cast<std::size_t>(n));
             process();
-            if (static_cast<std::size_t>(n) < room) {
+            if (static_cast<std::size_t>(n) < room && !until_eof) {
                 drained = true; // a short read emptied the socket; the next edge tells us more
                 break;
             }

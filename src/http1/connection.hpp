@@ -43,7 +43,7 @@ private:
         closed,
     };
 
-    void on_readable();
+    void on_readable(bool until_eof = false);
     void process();
     bool start_request();
     void finish_request(std::string_view body, std::size_t consumed);

@@ -64,7 +64,7 @@ request_framing analyze_request(const request_head& head, std::span<const header
                 f.content_length = n;
                 return true;
             });
-            if (!ok || trim(h.value).empty())
+            if (!ok || h.value.find_first_of("0123456789") == std::string_view::npos)
                 return reject(f, 400, "malformed or conflicting Content-Length");
         } else if (name.size() == 17 && iequals(name, "transfer-encoding")) {
             have_te = true;

@@ -9,6 +9,7 @@ namespace wharf::http1 {
 namespace {
 
 inline char* put(char* out, std::string_view s) noexcept {
+    if (s.empty()) return out; // a null view must not reach memcpy
     std::memcpy(out, s.data(), s.size());
     return out + s.size();
 }

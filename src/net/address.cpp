@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <charconv>
 #include <cstring>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/un.h>
 
@@ -108,11 +109,11 @@ void address::set_port(std::uint16_t port) noexcept {
 std::string address::to_string() const {
     switch (storage_.ss_family) {
     case AF_INET:
-        return host() + ":" + std::to_string(port());
+        return fmt::format("{}:{}", host(), port());
     case AF_INET6:
-        return "[" + host() + "]:" + std::to_string(port());
+        return fmt::format("[{}]:{}", host(), port());
     case AF_UNIX:
-        return "unix:" + host();
+        return fmt::format("unix:{}", host());
     default:
         return "?";
     }
