@@ -1,0 +1,373 @@
+# SPDX-License-Identifier: MIT
+"""Helpers for the Python integration tests: run `wharf serve` on an ephemeral port and talk
+to it over raw sockets.
+
+WHARF_BINARY names the wharf executable (ctest sets it); without it, build/release/wharf under
+WHARF_SOURCE_DIR (or the repository this file lives in) is used.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+SERVING_LINE = re.compile(r"^wharf: serving (.*) on http://(\S+)/ \((\d+) workers\)$")
+
+# A file outside the served directory: no request may ever return these bytes.
+SECRET = b"TOP-SECRET-7f3a9c: this file lives outside the served directory\n"
+
+# Files created in the served directory of every test server.
+SITE_FILES = {
+    "hello.txt": b"Hello from a static file.\n",
+    "index.html": b"<!doctype html><title>wharf test</title><p>index</p>\n",
+    "style.css": b"body { color: #333; }\n",
+    "data.json": b'{"answer": 42}\n',
+    "sub/page.html": b"<p>nested page</p>\n",
+    "sub/index.html": b"<p>sub index</p>\n",
+    "blob.bin": bytes((i * 7 + 3) % 256 for i in range(200_000)),
+    "with space.txt": b"a file whose name has a space\n",
+}
+
+
+def wharf_binary():
+    """The wharf executable under test."""
+    path = os.environ.get("WHARF_BINARY")
+    if path:
+        return path
+    source = os.environ.get(
+        "WHARF_SOURCE_DIR",
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    )
+    return os.path.join(source, "build", "release", "wharf")
+
+
+def run_wharf(args, timeout=10):
+    """Runs `wharf ARGS` to completion; returns the CompletedProcess (text output)."""
+    return subprocess.run(
+        [wharf_binary(), *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+class WharfServer:
+    """`wharf serve` on 127.0.0.1:0 over a temporary directory of test files.
+
+    The temporary directory holds `site/` (the served directory, filled from SITE_FILES) and
+    `secret.txt` next to it. Use as a context manager, or call start() and stop().
+    """
+
+    START_TIMEOUT = 15.0
+    STOP_TIMEOUT = 5.0
+
+    def __init__(self, extra_args=(), workers=2, listen="127.0.0.1:0"):
+        self.extra_args = list(extra_args)
+        self.workers = workers
+        self.listen = listen
+        self.proc = None
+        self.port = None
+        self.host = "127.0.0.1"
+        self.addresses = []
+        self.returncode = None
+        self._stderr_lines = []
+        self._stderr_lock = threading.Lock()
+        self._stderr_thread = None
+        self.tmp = tempfile.mkdtemp(prefix="wharf-test-")
+        self.site = os.path.join(self.tmp, "site")
+        self.secret_path = os.path.join(self.tmp, "secret.txt")
+        os.makedirs(self.site)
+        for name, data in SITE_FILES.items():
+            path = os.path.join(self.site, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+        with open(self.secret_path, "wb") as f:
+            f.write(SECRET)
+        # A symlink that leaves the served directory must not be followed.
+        os.symlink(self.secret_path, os.path.join(self.site, "escape.txt"))
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    def command(self):
+        args = [wharf_binary(), "serve", self.site, "--listen", self.listen]
+        if self.workers is not None:
+            args += ["--workers", str(self.workers)]
+        return args + self.extra_args
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        ready = threading.Event()
+        # One "serving" line per listen address.
+        expected = 1 + sum(1 for a in self.extra_args if a in ("--listen", "-l"))
+
+        def pump():
+            # Reads stderr to the end so the server can never block on a full pipe.
+            for raw in self.proc.stderr:
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                with self._stderr_lock:
+                    self._stderr_lines.append(line)
+                m = SERVING_LINE.match(line)
+                if m:
+                    self.addresses.append(m.group(2))
+                    if len(self.addresses) >= expected:
+                        ready.set()
+            ready.set()  # EOF: the process died before serving
+
+        self._stderr_thread = threading.Thread(target=pump, daemon=True)
+        self._stderr_thread.start()
+        if not ready.wait(self.START_TIMEOUT) or len(self.addresses) < expected:
+            self.kill()
+            raise RuntimeError(
+                "wharf did not start: %r\nstderr:\n%s" % (self.command(), self.stderr())
+            )
+        host, _, port = self.addresses[0].rpartition(":")
+        self.host = host.strip("[]")
+        self.port = int(port)
+        return self
+
+    def stop(self, timeout=None):
+        """SIGTERM, then waits; raises AssertionError unless the server exits 0 in time."""
+        if self.proc is None:
+            return self.returncode
+        timeout = self.STOP_TIMEOUT if timeout is None else timeout
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.returncode = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(
+                "wharf did not exit within %.1fs of SIGTERM\nstderr:\n%s" % (timeout, self.stderr())
+            )
+        finally:
+            self._join_stderr()
+        self.proc = None
+        if self.returncode != 0:
+            raise AssertionError(
+                "wharf exited with %r after SIGTERM\nstderr:\n%s" % (self.returncode, self.stderr())
+            )
+        return self.returncode
+
+    def wait_exit(self, timeout=None):
+        """Waits for the process to exit by itself (after a signal sent by the test); returns
+        its exit status. Raises subprocess.TimeoutExpired when it does not."""
+        timeout = self.STOP_TIMEOUT if timeout is None else timeout
+        self.returncode = self.proc.wait(timeout)
+        self._join_stderr()
+        self.proc = None
+        return self.returncode
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc is not None:
+            self.returncode = self.proc.returncode
+            self._join_stderr()
+        self.proc = None
+
+    def cleanup(self):
+        self.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _join_stderr(self):
+        if self._stderr_thread is not None:
+            self._stderr_thread.join(5)
+            self._stderr_thread = None
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self.stop()
+        finally:
+            self.cleanup()
+        return False
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def stderr(self):
+        with self._stderr_lock:
+            return "\n".join(self._stderr_lines)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def connect(self, timeout=10.0):
+        """A new TCP connection to the server."""
+        return socket.create_connection((self.host, self.port), timeout=timeout)
+
+    def url(self, path="/"):
+        return "http://%s:%d%s" % (self.host, self.port, path)
+
+
+def recv_until_close(sock, timeout=10.0, limit=64 * 1024 * 1024):
+    """Reads until the peer closes; returns everything read."""
+    sock.settimeout(timeout)
+    chunks = []
+    total = 0
+    while total < limit:
+        try:
+            data = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+        total += len(data)
+    return b"".join(chunks)
+
+
+def wait_closed(sock, timeout=5.0):
+    """True when the peer closes the connection (EOF or reset) within `timeout`, discarding
+    whatever else arrives first; False when it stays open."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        sock.settimeout(left)
+        try:
+            if not sock.recv(65536):
+                return True
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+
+
+class Response:
+    def __init__(self, version, status, reason, headers, body):
+        self.version = version
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # [(name, value)] in arrival order, names as sent
+        self.body = body
+
+    def header(self, name, default=None):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return default
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def __repr__(self):
+        return "Response(%s %d %r, %r, body=%r)" % (
+            self.version,
+            self.status,
+            self.reason,
+            self.headers,
+            self.body[:200],
+        )
+
+
+class ResponseReader:
+    """Parses HTTP/1.1 responses from a socket, one at a time, keeping surplus bytes."""
+
+    def __init__(self, sock, timeout=10.0):
+        self.sock = sock
+        self.buf = b""
+        self.timeout = timeout
+        self.eof = False
+
+    def _fill(self):
+        self.sock.settimeout(self.timeout)
+        data = self.sock.recv(65536)
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
+
+    def read_head(self):
+        """Returns (version, status, reason, headers), or None on EOF before any byte."""
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill():
+                if not self.buf:
+                    return None
+                raise AssertionError("connection closed inside a response head: %r" % self.buf)
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        version, status, reason = (lines[0].split(" ", 2) + [""])[:3]
+        headers = []
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise AssertionError("malformed response header line %r" % line)
+            headers.append((name, value.strip()))
+        return version, int(status), reason, headers
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            if not self._fill():
+                raise AssertionError(
+                    "connection closed inside a body (%d of %d bytes)" % (len(self.buf), n)
+                )
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def read_response(self, head_request=False, skip_interim=True):
+        """The next response (None on a clean EOF). Bodies are framed by Content-Length (the
+        server never sends chunked responses); 1xx responses are skipped unless asked."""
+        while True:
+            parsed = self.read_head()
+            if parsed is None:
+                return None
+            version, status, reason, headers = parsed
+            resp = Response(version, status, reason, headers, b"")
+            if 100 <= status < 200:
+                if skip_interim:
+                    continue
+                return resp
+            length = resp.header("Content-Length")
+            if head_request or status in (204, 304):
+                return resp
+            if length is None:
+                raise AssertionError("response without Content-Length: %r" % resp)
+            resp.body = self.read_exact(int(length))
+            return resp
+
+
+def exchange(port, data, host="127.0.0.1", timeout=10.0, head_request=False, close_wait=3.0):
+    """Sends raw bytes on a new connection and returns (first response, whether the server
+    closed the connection within `close_wait` seconds after it; None when close_wait is 0)."""
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and stop reading before a large request is sent
+        reader = ResponseReader(s, timeout)
+        resp = reader.read_response(head_request=head_request)
+        closed = None
+        if close_wait:
+            closed = reader.eof or wait_closed(s, close_wait)
+        return resp, closed
+
+
+def get(port, path="/plaintext", host="127.0.0.1", timeout=10.0):
+    """A simple GET on a new connection; returns the Response."""
+    req = ("GET %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n" % path).encode()
+    resp, _ = exchange(port, req, host=host, timeout=timeout)
+    return resp
