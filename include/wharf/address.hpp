@@ -12,7 +12,7 @@ namespace wharf {
 
 /// A socket address: IPv4, IPv6 or a Unix socket path.
 class address {
-public:
+  public:
     address() noexcept;
 
     /// Parses "host:port", "[v6]:port", "*:port", a bare port ("8080" = 127.0.0.1), or
@@ -34,7 +34,7 @@ public:
     socklen_t* size_ptr() noexcept { return &size_; }
     void set_port(std::uint16_t port) noexcept;
 
-private:
+  private:
     sockaddr_storage storage_;
     socklen_t size_;
 };

@@ -8,16 +8,16 @@ namespace wharf {
 /// Errors that wharf reports as values (std::error_code); never thrown across the event loop.
 enum class errc {
     ok = 0,
-    canceled,           ///< The operation was canceled before it completed.
-    closed,             ///< The connection or server was closed.
-    connection_reset,   ///< The peer reset or abandoned the connection.
-    timed_out,          ///< A deadline passed (read, send rate, shutdown).
-    no_memory,          ///< A buffer or allocation limit was reached.
-    busy,               ///< Another operation of the same kind is still pending.
-    invalid_argument,   ///< An argument was malformed (bad address, bad option).
-    address_in_use,     ///< A listen address is already taken by another socket.
-    permission_denied,  ///< The OS refused (e.g. binding a privileged port).
-    too_many_files,     ///< The process ran out of file descriptors.
+    canceled,          ///< The operation was canceled before it completed.
+    closed,            ///< The connection or server was closed.
+    connection_reset,  ///< The peer reset or abandoned the connection.
+    timed_out,         ///< A deadline passed (read, send rate, shutdown).
+    no_memory,         ///< A buffer or allocation limit was reached.
+    busy,              ///< Another operation of the same kind is still pending.
+    invalid_argument,  ///< An argument was malformed (bad address, bad option).
+    address_in_use,    ///< A listen address is already taken by another socket.
+    permission_denied, ///< The OS refused (e.g. binding a privileged port).
+    too_many_files,    ///< The process ran out of file descriptors.
 };
 
 /// The category of wharf::errc; its name is "wharf".

@@ -22,7 +22,7 @@ struct header_field {
 
 /// The header fields of a request, in arrival order; lookups ignore case.
 class header_view {
-public:
+  public:
     header_view() = default;
     explicit header_view(std::span<const header_field> fields) noexcept : fields_(fields) {}
 
@@ -39,15 +39,17 @@ public:
     auto begin() const noexcept { return fields_.begin(); }
     auto end() const noexcept { return fields_.end(); }
 
-private:
+  private:
     std::span<const header_field> fields_;
 };
 
 /// The header fields of a response. Names keep the case they were given in; lookups ignore
 /// case. Storage is reused across `clear()`, so a connection's steady state allocates nothing.
 class field_list {
-public:
-    /// Replaces every field named `name` with one field holding `value`.
+  public:
+    /// Replaces every field named `name` with one field holding `value`. Like add(), throws
+    /// std::invalid_argument for a name that is not a token or a value with CR, LF or NUL (in a
+    /// handler that becomes a 500, never a split response).
     void set(std::string_view name, std::string_view value);
     /// Appends a field, keeping any others of the same name.
     void add(std::string_view name, std::string_view value);
@@ -64,10 +66,11 @@ public:
     /// Visits every field in order as (name, value).
     template <class F>
     void for_each(F&& f) const {
-        for (const entry& e : entries_) f(view(e.name_at, e.name_len), view(e.value_at, e.value_len));
+        for (const entry& e : entries_)
+            f(view(e.name_at, e.name_len), view(e.value_at, e.value_len));
     }
 
-private:
+  private:
     struct entry {
         std::uint32_t name_at, name_len, value_at, value_len;
     };

@@ -27,7 +27,7 @@ struct content_type_info {
 /// An HTTP request as its handler sees it. Every view returned here stays valid while the
 /// handler runs and for the life of the session that owns the request.
 class request {
-public:
+  public:
     /// The method token as sent ("GET", "PURGE") and its parsed form.
     std::string_view method_name() const noexcept { return method_name_; }
     wharf::method method() const noexcept { return method_; }
@@ -71,7 +71,7 @@ public:
     const address& peer() const noexcept { return *peer_; }
     const address& local() const noexcept { return *local_; }
 
-private:
+  private:
     friend struct detail::request_access;
 
     std::string_view method_name_;

@@ -19,7 +19,7 @@ struct response_access;
 /// server frames the response for the protocol in use (Content-Length is set from the body).
 /// Status, headers and body may be changed in any order until then.
 class response {
-public:
+  public:
     /// Sets the status code; the reason phrase is the standard one unless given.
     response& status(int code) noexcept;
     response& status(int code, std::string_view reason);
@@ -56,9 +56,9 @@ public:
     /// Status helpers (S14): each sets the status and, when none was set, a Content-Type. Error
     /// statuses (4xx/5xx) also get a short text body ("Not Found\n") if the body stays empty.
     response& ok(std::string_view content_type = "text/plain");
-    response& denied();       ///< 403 Forbidden
-    response& not_found();    ///< 404 Not Found
-    response& server_error(); ///< 500 Internal Server Error
+    response& denied();          ///< 403 Forbidden
+    response& not_found();       ///< 404 Not Found
+    response& server_error();    ///< 500 Internal Server Error
     response& set_std(int code); ///< any code, with the same defaults
 
     /// Closes the connection after this response (S20); "Connection: close" is sent on HTTP/1.
@@ -68,7 +68,7 @@ public:
     }
     bool closes_connection() const noexcept { return close_; }
 
-private:
+  private:
     friend struct detail::response_access;
     response& standard(int code);
 

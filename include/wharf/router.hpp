@@ -21,9 +21,9 @@ using handler = std::function<void(session&)>;
 
 /// What the router found for a method and path.
 struct route_match {
-    const handler* target = nullptr;      ///< nullptr: no route for this method
-    std::any* service_context = nullptr;  ///< the context registered with the route
-    std::uint32_t allowed_methods = 0;    ///< bit (1 << method) per method the path accepts
+    const handler* target = nullptr;     ///< nullptr: no route for this method
+    std::any* service_context = nullptr; ///< the context registered with the route
+    std::uint32_t allowed_methods = 0;   ///< bit (1 << method) per method the path accepts
     bool path_found() const noexcept { return allowed_methods != 0; }
 };
 
@@ -35,7 +35,7 @@ struct route_match {
 /// wildcard. A GET route also answers HEAD. Routes are added before the server starts; matching
 /// is then safe from every worker thread at once.
 class router {
-public:
+  public:
     router();
     ~router();
     router(router&&) noexcept;
@@ -45,8 +45,8 @@ public:
     /// Throws std::invalid_argument for a malformed pattern or a duplicate method + pattern.
     router& route(wharf::method m, std::string_view pattern, handler h,
                   std::any service_context = {});
-    router& route(std::initializer_list<wharf::method> methods, std::string_view pattern,
-                  handler h, std::any service_context = {});
+    router& route(std::initializer_list<wharf::method> methods, std::string_view pattern, handler h,
+                  std::any service_context = {});
     /// Adds a route for every method, named or not.
     router& any(std::string_view pattern, handler h, std::any service_context = {});
 
@@ -66,7 +66,7 @@ public:
 
     struct node; ///< internal
 
-private:
+  private:
     std::unique_ptr<node> root_;
 };
 

@@ -21,25 +21,25 @@ using std::chrono::milliseconds;
 /// Bounds on what one client may make the server hold. A request that breaks one gets the
 /// matching status (400, 413, 414, 431) and its connection is closed after the answer.
 struct limits {
-    std::size_t max_request_line = 8 * 1024;      ///< longer: 414
-    std::size_t max_header_bytes = 32 * 1024;     ///< whole head incl. request line; more: 431
-    std::size_t max_headers = 100;                ///< more fields: 431
-    std::size_t max_body_size = 8 * 1024 * 1024;  ///< buffered body; more: 413
-    std::size_t max_chunk_extension = 1024;       ///< bytes of extensions per chunk; more: 400
-    std::size_t max_trailer_bytes = 8 * 1024;     ///< bytes of chunked trailers; more: 431
-    std::size_t max_pipelined = 32;               ///< answered-but-unsent requests per connection
-    std::size_t output_high_water = 256 * 1024;   ///< unsent bytes before reading pauses
-    std::size_t max_connections = 10000;          ///< across all workers; beyond it, accept pauses
+    std::size_t max_request_line = 8 * 1024;     ///< longer: 414
+    std::size_t max_header_bytes = 32 * 1024;    ///< whole head incl. request line; more: 431
+    std::size_t max_headers = 100;               ///< more fields: 431
+    std::size_t max_body_size = 8 * 1024 * 1024; ///< buffered body; more: 413
+    std::size_t max_chunk_extension = 1024;      ///< bytes of extensions per chunk; more: 400
+    std::size_t max_trailer_bytes = 8 * 1024;    ///< bytes of chunked trailers; more: 431
+    std::size_t max_pipelined = 32;              ///< answered-but-unsent requests per connection
+    std::size_t output_high_water = 256 * 1024;  ///< unsent bytes before reading pauses
+    std::size_t max_connections = 10000;         ///< across all workers; beyond it, accept pauses
 };
 
 /// Deadlines against slow or idle clients; all on by default (zero turns one off).
 struct timeouts {
-    milliseconds request_head{10'000};   ///< from a request's first byte to the end of its head
-    milliseconds body_read{30'000};      ///< longest gap between two reads of a request body
-    milliseconds keep_alive{60'000};     ///< idle time between requests on a connection
-    milliseconds send_grace{10'000};     ///< how long a send may fall below min_send_rate
-    std::size_t min_send_rate = 1024;    ///< bytes per second a blocked response must drain at
-    milliseconds shutdown{10'000};       ///< graceful-shutdown deadline for in-flight requests
+    milliseconds request_head{10'000}; ///< from a request's first byte to the end of its head
+    milliseconds body_read{30'000};    ///< longest gap between two reads of a request body
+    milliseconds keep_alive{60'000};   ///< idle time between requests on a connection
+    milliseconds send_grace{10'000};   ///< how long a send may fall below min_send_rate
+    std::size_t min_send_rate = 1024;  ///< bytes per second a blocked response must drain at
+    milliseconds shutdown{10'000};     ///< graceful-shutdown deadline for in-flight requests
 };
 
 /// One access-log record (S28), handed to the log sink after each response.
@@ -87,7 +87,7 @@ struct server_config {
 /// if (auto ec = srv.run()) return 1;
 /// @endcode
 class server {
-public:
+  public:
     explicit server(server_config config = {});
     ~server(); ///< Stops (graceful up to the shutdown deadline) and joins the workers.
     server(const server&) = delete;
@@ -117,7 +117,7 @@ public:
     /// Connections open right now, over all workers.
     std::size_t connection_count() const noexcept;
 
-private:
+  private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };

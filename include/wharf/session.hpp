@@ -20,7 +20,7 @@ inline constexpr char type_tag = 0;
 /// belongs to one connection and one event-loop thread; it is reused for the connection's next
 /// request once its response is sent, and its context slot is emptied then.
 class session {
-public:
+  public:
     session() = default;
     session(const session&) = delete;
     session& operator=(const session&) = delete;
@@ -62,7 +62,7 @@ public:
         context_destroy_ = nullptr;
     }
 
-private:
+  private:
     friend struct detail::session_access;
 
     wharf::request request_;

@@ -52,7 +52,9 @@ struct response_access {
 };
 
 struct session_access {
-    static void set_service_context(session& s, std::any* ctx) noexcept { s.service_context_ = ctx; }
+    static void set_service_context(session& s, std::any* ctx) noexcept {
+        s.service_context_ = ctx;
+    }
     static void reset(session& s) noexcept {
         s.reset_context();
         s.service_context_ = nullptr;

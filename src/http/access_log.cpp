@@ -31,8 +31,10 @@ void format_access_line(std::string& out, const access_record& r, log_format for
                         std::string_view time_text) {
     out.append(r.peer ? r.peer->host() : std::string("-"));
     out.append(" - ");
-    if (r.user.empty()) out.push_back('-');
-    else append_escaped(out, r.user);
+    if (r.user.empty())
+        out.push_back('-');
+    else
+        append_escaped(out, r.user);
     out.append(" [").append(time_text).append("] \"");
     // A rejected request may have no method or target; "-" keeps the line's three fields.
     append_escaped(out, r.method.empty() ? std::string_view("-") : r.method);
@@ -44,11 +46,15 @@ void format_access_line(std::string& out, const access_record& r, log_format for
     out.append(r.body_bytes ? std::to_string(r.body_bytes) : std::string("-"));
     if (format == log_format::combined) {
         out.append(" \"");
-        if (r.referer.empty()) out.push_back('-');
-        else append_escaped(out, r.referer);
+        if (r.referer.empty())
+            out.push_back('-');
+        else
+            append_escaped(out, r.referer);
         out.append("\" \"");
-        if (r.user_agent.empty()) out.push_back('-');
-        else append_escaped(out, r.user_agent);
+        if (r.user_agent.empty())
+            out.push_back('-');
+        else
+            append_escaped(out, r.user_agent);
         out.push_back('"');
     }
 }
@@ -56,9 +62,8 @@ void format_access_line(std::string& out, const access_record& r, log_format for
 void access_logger::log(const access_record& r) {
     if (callback_ && *callback_) (*callback_)(r);
     if (fd_ < 0) return;
-    const std::int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
-                                    r.time.time_since_epoch())
-                                    .count();
+    const std::int64_t second =
+        std::chrono::duration_cast<std::chrono::seconds>(r.time.time_since_epoch()).count();
     if (second != cached_second_) {
         cached_second_ = second;
         const time_t t = static_cast<time_t>(second);

@@ -10,7 +10,7 @@
 namespace wharf::detail {
 
 class access_logger {
-public:
+  public:
     access_logger(int fd, log_format format,
                   const std::function<void(const access_record&)>* callback) noexcept
         : fd_(fd), format_(format), callback_(callback) {}
@@ -19,7 +19,7 @@ public:
     void log(const access_record& r);
     void flush() noexcept;
 
-private:
+  private:
     int fd_;
     log_format format_;
     const std::function<void(const access_record&)>* callback_;

@@ -60,7 +60,9 @@ void dispatch(const router& routes, session& s) {
             set_error_response(res, 404);
         } else if (req.method() == method::options) {
             res.status(204);
-            res.set_header("Allow", router::allow_header(m.allowed_methods | (1u << static_cast<unsigned>(method::options))));
+            res.set_header("Allow",
+                           router::allow_header(m.allowed_methods |
+                                                (1u << static_cast<unsigned>(method::options))));
         } else {
             set_error_response(res, 405);
             res.set_header("Allow", router::allow_header(m.allowed_methods));
@@ -83,7 +85,8 @@ void dispatch(const router& routes, session& s) {
                      static_cast<int>(req.target().size()), req.target().data());
         set_error_response(res, 500);
     }
-    if (res.status() < 100 || res.status() > 999) set_error_response(res, 500, "invalid status code");
+    if (res.status() < 100 || res.status() > 999)
+        set_error_response(res, 500, "invalid status code");
 }
 
 } // namespace wharf::detail

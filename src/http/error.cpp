@@ -7,21 +7,32 @@ namespace wharf {
 namespace {
 
 class category final : public std::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "wharf"; }
     std::string message(int value) const override {
         switch (static_cast<errc>(value)) {
-        case errc::ok: return "success";
-        case errc::canceled: return "operation canceled";
-        case errc::closed: return "connection closed";
-        case errc::connection_reset: return "connection reset by peer";
-        case errc::timed_out: return "timed out";
-        case errc::no_memory: return "out of memory or buffer limit reached";
-        case errc::busy: return "another operation is pending";
-        case errc::invalid_argument: return "invalid argument";
-        case errc::address_in_use: return "address already in use";
-        case errc::permission_denied: return "permission denied";
-        case errc::too_many_files: return "too many open files";
+        case errc::ok:
+            return "success";
+        case errc::canceled:
+            return "operation canceled";
+        case errc::closed:
+            return "connection closed";
+        case errc::connection_reset:
+            return "connection reset by peer";
+        case errc::timed_out:
+            return "timed out";
+        case errc::no_memory:
+            return "out of memory or buffer limit reached";
+        case errc::busy:
+            return "another operation is pending";
+        case errc::invalid_argument:
+            return "invalid argument";
+        case errc::address_in_use:
+            return "address already in use";
+        case errc::permission_denied:
+            return "permission denied";
+        case errc::too_many_files:
+            return "too many open files";
         }
         return "unknown wharf error";
     }

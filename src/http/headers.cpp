@@ -2,12 +2,24 @@
 #include "wharf/headers.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace wharf {
 namespace {
 
 inline unsigned char lower(unsigned char c) noexcept {
     return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c | 0x20) : c;
+}
+
+bool is_token(std::string_view s) noexcept {
+    if (s.empty()) return false;
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c <= 0x20 || c >= 0x7f ||
+            std::string_view("\"(),/:;<=>?@[\\]{}").find(ch) != std::string_view::npos)
+            return false;
+    }
+    return true;
 }
 
 } // namespace
@@ -34,8 +46,9 @@ std::vector<std::string_view> header_view::get_all(std::string_view name) const 
 }
 
 std::size_t header_view::count(std::string_view name) const noexcept {
-    return static_cast<std::size_t>(std::count_if(
-        fields_.begin(), fields_.end(), [&](const header_field& f) { return iequals(f.name, name); }));
+    return static_cast<std::size_t>(
+        std::count_if(fields_.begin(), fields_.end(),
+                      [&](const header_field& f) { return iequals(f.name, name); }));
 }
 
 void field_list::set(std::string_view name, std::string_view value) {
@@ -44,6 +57,10 @@ void field_list::set(std::string_view name, std::string_view value) {
 }
 
 void field_list::add(std::string_view name, std::string_view value) {
+    // A CR or LF would split the response (header injection); a name must be a token.
+    if (!is_token(name)) throw std::invalid_argument("invalid header name");
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
+        throw std::invalid_argument("header value contains CR, LF or NUL");
     const auto at = static_cast<std::uint32_t>(bytes_.size());
     bytes_.append(name).append(value);
     entries_.push_back({at, static_cast<std::uint32_t>(name.size()),
@@ -53,7 +70,8 @@ void field_list::add(std::string_view name, std::string_view value) {
 
 std::size_t field_list::remove(std::string_view name) noexcept {
     // The bytes stay until clear(); only the entries go.
-    return std::erase_if(entries_, [&](const entry& e) { return iequals(view(e.name_at, e.name_len), name); });
+    return std::erase_if(
+        entries_, [&](const entry& e) { return iequals(view(e.name_at, e.name_len), name); });
 }
 
 std::optional<std::string_view> field_list::get(std::string_view name) const noexcept {

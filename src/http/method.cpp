@@ -20,6 +20,8 @@ method method_from_string(std::string_view token) noexcept {
     return method::other;
 }
 
-std::string_view to_string(method m) noexcept { return names[static_cast<std::size_t>(m)]; }
+std::string_view to_string(method m) noexcept {
+    return names[static_cast<std::size_t>(m)];
+}
 
 } // namespace wharf

@@ -7,8 +7,10 @@ namespace wharf {
 namespace {
 
 std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -46,7 +48,8 @@ content_type_info request::content_type() const noexcept {
         rest = rest.substr(next + 1);
         const std::string_view param = trim(rest.substr(0, rest.find(';')));
         const auto eq = param.find('=');
-        if (eq == std::string_view::npos || !iequals(trim(param.substr(0, eq)), "charset")) continue;
+        if (eq == std::string_view::npos || !iequals(trim(param.substr(0, eq)), "charset"))
+            continue;
         std::string_view charset = trim(param.substr(eq + 1));
         if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"')
             charset = charset.substr(1, charset.size() - 2);

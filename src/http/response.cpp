@@ -78,7 +78,8 @@ response& response::body(std::string body, std::string_view content_type) {
 
 response& response::standard(int code) {
     status(code);
-    if (!headers_.contains("Content-Type")) headers_.set("Content-Type", "text/plain; charset=utf-8");
+    if (!headers_.contains("Content-Type"))
+        headers_.set("Content-Type", "text/plain; charset=utf-8");
     default_body_ = code >= 400;
     return *this;
 }
@@ -90,9 +91,17 @@ response& response::ok(std::string_view content_type) {
     return *this;
 }
 
-response& response::denied() { return standard(403); }
-response& response::not_found() { return standard(404); }
-response& response::server_error() { return standard(500); }
-response& response::set_std(int code) { return standard(code); }
+response& response::denied() {
+    return standard(403);
+}
+response& response::not_found() {
+    return standard(404);
+}
+response& response::server_error() {
+    return standard(500);
+}
+response& response::set_std(int code) {
+    return standard(code);
+}
 
 } // namespace wharf

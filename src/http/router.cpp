@@ -12,7 +12,9 @@ namespace {
 
 using param_list = std::vector<std::pair<std::string_view, std::string_view>>;
 
-constexpr std::uint32_t bit(method m) noexcept { return 1u << static_cast<unsigned>(m); }
+constexpr std::uint32_t bit(method m) noexcept {
+    return 1u << static_cast<unsigned>(m);
+}
 
 struct route_entry {
     handler fn;
@@ -124,13 +126,16 @@ router& router::route(std::initializer_list<method> methods, std::string_view pa
         done = slash == std::string_view::npos;
         rest = done ? std::string_view{} : rest.substr(slash + 1);
         if (segment == "*") {
-            if (!done) throw std::invalid_argument("'*' must end a route pattern: " + std::string(pattern));
+            if (!done)
+                throw std::invalid_argument("'*' must end a route pattern: " +
+                                            std::string(pattern));
             if (!n->wildcard) n->wildcard = std::make_unique<node>();
             n = n->wildcard.get();
         } else if (segment.size() >= 2 && segment.front() == '{' && segment.back() == '}') {
             const std::string_view name = segment.substr(1, segment.size() - 2);
             if (name.find_first_of("{}/") != std::string_view::npos)
-                throw std::invalid_argument("malformed parameter in route: " + std::string(pattern));
+                throw std::invalid_argument("malformed parameter in route: " +
+                                            std::string(pattern));
             if (!n->param) {
                 n->param = std::make_unique<node>();
                 n->param_name = name;

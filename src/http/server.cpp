@@ -23,7 +23,8 @@ struct server::impl {
     bool started = false;
 
     void close_shared() {
-        for (int fd : shared_fds) ::close(fd);
+        for (int fd : shared_fds)
+            ::close(fd);
         shared_fds.clear();
         for (const address& a : bound)
             if (a.is_unix()) ::unlink(a.host().c_str());
@@ -44,8 +45,12 @@ server::~server() {
     if (impl_->state.access_log_fd > STDERR_FILENO) ::close(impl_->state.access_log_fd);
 }
 
-router& server::routes() noexcept { return impl_->state.routes; }
-const server_config& server::config() const noexcept { return impl_->state.config; }
+router& server::routes() noexcept {
+    return impl_->state.routes;
+}
+const server_config& server::config() const noexcept {
+    return impl_->state.config;
+}
 
 std::error_code server::start() {
     impl& m = *impl_;
@@ -69,7 +74,8 @@ std::error_code server::start() {
         if (m.state.access_log_fd < 0) return {errno, std::system_category()};
     }
 
-    const std::size_t per_worker = std::max<std::size_t>(1, (cfg.limits.max_connections + n - 1) / n);
+    const std::size_t per_worker =
+        std::max<std::size_t>(1, (cfg.limits.max_connections + n - 1) / n);
     for (unsigned i = 0; i < n; ++i)
         m.workers.push_back(std::make_unique<detail::worker>(m.state, per_worker));
 
@@ -88,7 +94,8 @@ std::error_code server::start() {
             if (fd < 0) return fail(ec);
             m.shared_fds.push_back(fd);
             m.bound.push_back(bound);
-            for (auto& w : m.workers) w->add_listener(fd, bound, false);
+            for (auto& w : m.workers)
+                w->add_listener(fd, bound, false);
             continue;
         }
         // One SO_REUSEPORT socket per worker; the first fixes the port when 0 was asked for.
@@ -103,7 +110,8 @@ std::error_code server::start() {
     }
 
     m.started = true;
-    for (auto& w : m.workers) m.threads.emplace_back([wp = w.get()] { wp->run(); });
+    for (auto& w : m.workers)
+        m.threads.emplace_back([wp = w.get()] { wp->run(); });
     return {};
 }
 
@@ -122,16 +130,22 @@ std::error_code server::run() {
 }
 
 void server::stop(milliseconds deadline) {
-    for (auto& w : impl_->workers) w->stop(deadline);
+    for (auto& w : impl_->workers)
+        w->stop(deadline);
 }
 
-void server::stop() { stop(impl_->state.config.timeouts.shutdown); }
+void server::stop() {
+    stop(impl_->state.config.timeouts.shutdown);
+}
 
-std::vector<address> server::local_addresses() const { return impl_->bound; }
+std::vector<address> server::local_addresses() const {
+    return impl_->bound;
+}
 
 std::size_t server::connection_count() const noexcept {
     std::size_t total = 0;
-    for (const auto& w : impl_->workers) total += w->connection_count();
+    for (const auto& w : impl_->workers)
+        total += w->connection_count();
     return total;
 }
 

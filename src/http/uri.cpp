@@ -44,7 +44,8 @@ bool split_target(std::string_view target, target_parts& out) noexcept {
         const auto path_at = rest.find_first_of("/?");
         out.form = target_parts::absolute_form;
         out.authority = rest.substr(0, path_at);
-        if (out.authority.empty() || out.authority.find('@') != std::string_view::npos) return false;
+        if (out.authority.empty() || out.authority.find('@') != std::string_view::npos)
+            return false;
         if (path_at == std::string_view::npos) {
             out.path = "/";
         } else if (rest[path_at] == '?') {
@@ -56,7 +57,8 @@ bool split_target(std::string_view target, target_parts& out) noexcept {
         return true;
     }
     // authority-form (CONNECT only; the caller checks the method).
-    if (target.find_first_of("/?#@") == std::string_view::npos && target.find(':') != std::string_view::npos) {
+    if (target.find_first_of("/?#@") == std::string_view::npos &&
+        target.find(':') != std::string_view::npos) {
         out.form = target_parts::authority_form;
         out.authority = target;
         return true;

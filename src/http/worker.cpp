@@ -62,7 +62,8 @@ void worker::add_listener(int fd, const address& local, bool owned) {
     a->local = local;
     a->owned = owned;
     // Unix-socket listeners are shared by all workers: EPOLLEXCLUSIVE wakes only one.
-    const std::uint32_t events = EPOLLIN | (owned ? 0u : static_cast<std::uint32_t>(EPOLLEXCLUSIVE));
+    const std::uint32_t events =
+        EPOLLIN | (owned ? 0u : static_cast<std::uint32_t>(EPOLLEXCLUSIVE));
     (void)loop_.add(fd, events, a.get());
     acceptors_.push_back(std::move(a));
 }
@@ -176,8 +177,10 @@ void worker::pause_accepting(bool paused) {
 }
 
 void worker::connection_closed(http1::connection* c) {
-    if (c->prev) c->prev->next = c->next;
-    else first_ = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        first_ = c->next;
     if (c->next) c->next->prev = c->prev;
     c->prev = c->next = nullptr;
     count_.fetch_sub(1, std::memory_order_relaxed);

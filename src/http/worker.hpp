@@ -26,7 +26,7 @@ struct server_state {
 };
 
 class worker {
-public:
+  public:
     worker(const server_state& state, std::size_t max_connections);
     ~worker();
 
@@ -55,7 +55,7 @@ public:
 
     static constexpr std::size_t buffer_size = 16 * 1024;
 
-private:
+  private:
     struct acceptor;
     void accept_from(acceptor& a);
     void pause_accepting(bool paused);

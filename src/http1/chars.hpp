@@ -17,7 +17,8 @@ constexpr bool is_tchar(int c) {
 template <class Pred>
 constexpr std::array<bool, 256> table_of(Pred pred) {
     std::array<bool, 256> t{};
-    for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = pred(c);
+    for (int c = 0; c < 256; ++c)
+        t[static_cast<std::size_t>(c)] = pred(c);
     return t;
 }
 } // namespace detail

@@ -61,7 +61,8 @@ chunked_decoder::result chunked_decoder::decode(char* out, const char* in, std::
         case state::extension: {
             // Extensions are ignored but bounded and must be free of control characters.
             const std::size_t start = i;
-            while (i < len && in[i] != '\r' && chars::field_value[static_cast<unsigned char>(in[i])])
+            while (i < len && in[i] != '\r' &&
+                   chars::field_value[static_cast<unsigned char>(in[i])])
                 ++i;
             extension_bytes_ += i - start;
             if (extension_bytes_ > limits_.max_extension)
@@ -112,7 +113,8 @@ chunked_decoder::result chunked_decoder::decode(char* out, const char* in, std::
             const bool empty = avail >= 2 && in[i] == '\r' && in[i + 1] == '\n';
             const std::size_t end = empty ? 2 : find_head_end(in + i, avail, 0);
             if (end == 0) {
-                if (avail > limits_.max_trailer_bytes + 1) return fail(431, "trailer section too large");
+                if (avail > limits_.max_trailer_bytes + 1)
+                    return fail(431, "trailer section too large");
                 return {result::incomplete, i, produced, 0, ""};
             }
             if (end > limits_.max_trailer_bytes + 2) return fail(431, "trailer section too large");

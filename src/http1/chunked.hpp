@@ -13,7 +13,7 @@
 namespace wharf::http1 {
 
 class chunked_decoder {
-public:
+  public:
     struct limits {
         std::size_t max_extension = 1024;     ///< bytes of chunk extensions per chunk
         std::size_t max_trailer_bytes = 8192; ///< bytes of the trailer section
@@ -42,7 +42,7 @@ public:
     std::size_t trailer_count() const noexcept { return trailer_count_; }
     void reset() noexcept { *this = chunked_decoder(limits_); }
 
-private:
+  private:
     enum class state : std::uint8_t {
         size,       // hex digits of chunk-size
         size_space, // BWS after the size, before ';' or CR

@@ -28,7 +28,8 @@ std::int64_t deadline_after(std::int64_t from, milliseconds span) noexcept {
 
 connection::connection(detail::worker& w, int fd, const address& peer, const address& local)
     : worker_(w), loop_(w.loop()), config_(w.state().config), fd_(fd), socket_(fd), io_(&socket_),
-      peer_(peer), local_(local), timer_([](void* self) { static_cast<connection*>(self)->on_timeout(); }, this),
+      peer_(peer), local_(local),
+      timer_([](void* self) { static_cast<connection*>(self)->on_timeout(); }, this),
       chunked_({config_.limits.max_chunk_extension, config_.limits.max_trailer_bytes,
                 config_.limits.max_body_size}) {
     detail::request_access::set_addresses(session_.request(), &peer_, &local_);
@@ -59,7 +60,8 @@ void connection::on_io(std::uint32_t events) {
     }
     // With the peer's FIN in the same event, a short read does not mean "nothing more":
     // the end of stream is still to be read.
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) on_readable((events & (EPOLLRDHUP | EPOLLHUP)) != 0);
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+        on_readable((events & (EPOLLRDHUP | EPOLLHUP)) != 0);
 }
 
 bool connection::output_full() const noexcept {
@@ -121,7 +123,8 @@ void connection::on_readable(bool until_eof) {
     if (!drained) loop_.schedule_read(this);
     flush();
     if (phase_ == phase::closed) return;
-    if (in_.empty() && in_.capacity() != 0 && phase_ == phase::head) worker_.give_buffer(std::move(in_));
+    if (in_.empty() && in_.capacity() != 0 && phase_ == phase::head)
+        worker_.give_buffer(std::move(in_));
     refresh_timer();
 }
 
@@ -186,7 +189,8 @@ bool connection::start_request() {
                     return false;
                 }
             }
-            if (in_.size() > limits.max_header_bytes) respond_error(431, "request header section too large");
+            if (in_.size() > limits.max_header_bytes)
+                respond_error(431, "request header section too large");
             return false;
         }
     }
@@ -203,13 +207,15 @@ bool connection::start_request() {
             return true;
         }
         scan_from_ = std::max<std::size_t>(in_.size(), 1);
-        if (in_.size() > limits.max_header_bytes) respond_error(431, "request header section too large");
+        if (in_.size() > limits.max_header_bytes)
+            respond_error(431, "request header section too large");
         return false;
     }
     head_len_ = r.consumed;
     head_base_ = in_.data();
     scan_from_ = 0;
-    fields_.assign(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(head_.num_headers));
+    fields_.assign(scratch.begin(),
+                   scratch.begin() + static_cast<std::ptrdiff_t>(head_.num_headers));
     framing_ = analyze_request(head_, fields_);
     if (framing_.status) {
         respond_error(framing_.status, framing_.reason);
@@ -244,7 +250,8 @@ void connection::finish_request(std::string_view body, std::size_t consumed) {
         const head_limits limits{config_.limits.max_request_line, config_.limits.max_header_bytes};
         auto& scratch = worker_.scratch_fields();
         (void)parse_request_head(in_.data(), head_len_, head_, scratch, limits);
-        fields_.assign(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(head_.num_headers));
+        fields_.assign(scratch.begin(),
+                       scratch.begin() + static_cast<std::ptrdiff_t>(head_.num_headers));
         framing_ = analyze_request(head_, fields_);
         head_base_ = in_.data();
     }
@@ -262,7 +269,8 @@ void connection::finish_request(std::string_view body, std::size_t consumed) {
         respond_error(400, "malformed request target");
         return;
     }
-    if (target.form == detail::target_parts::absolute_form) request_access::set_host(req, target.authority);
+    if (target.form == detail::target_parts::absolute_form)
+        request_access::set_host(req, target.authority);
     if (!request_access::set_path(req, target.path, target.query)) {
         respond_error(400, "malformed percent-encoding in path");
         return;
@@ -323,7 +331,8 @@ void connection::respond_error(int status, const char* reason) {
     // The request (if any) is abandoned: answer with a plain page and close after sending.
     detail::session_access::reset(session_);
     request& req = session_.request();
-    detail::request_access::set_line(req, head_.method.empty() ? std::string_view("-") : head_.method,
+    detail::request_access::set_line(req,
+                                     head_.method.empty() ? std::string_view("-") : head_.method,
                                      head_.target, 1, head_.minor);
     detail::set_error_response(session_.response(), status, reason);
     write_response(false);
@@ -410,7 +419,9 @@ void connection::drain() {
     }
 }
 
-void connection::abort() { close(); }
+void connection::abort() {
+    close();
+}
 
 void connection::close() {
     if (phase_ == phase::closed) return;
@@ -462,7 +473,8 @@ void connection::on_timeout() {
     }
     if (send_blocked_) {
         const double seconds = static_cast<double>(now - send_window_start_) / 1000.0;
-        if (static_cast<double>(send_window_bytes_) < static_cast<double>(t.min_send_rate) * seconds) {
+        if (static_cast<double>(send_window_bytes_) <
+            static_cast<double>(t.min_send_rate) * seconds) {
             close(); // the client reads slower than the minimum send rate
             return;
         }

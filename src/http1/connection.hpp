@@ -19,7 +19,7 @@
 namespace wharf::http1 {
 
 class connection final : public detail::io_watcher {
-public:
+  public:
     connection(detail::worker& w, int fd, const address& peer, const address& local);
     ~connection();
 
@@ -34,12 +34,12 @@ public:
     connection* prev = nullptr; ///< worker's list
     connection* next = nullptr;
 
-private:
+  private:
     enum class phase : std::uint8_t {
-        head,          // waiting for (the rest of) a request head
-        body_length,   // reading a Content-Length body
-        body_chunked,  // reading a chunked body
-        lingering,     // answered and shut down for writing; draining the client's bytes
+        head,         // waiting for (the rest of) a request head
+        body_length,  // reading a Content-Length body
+        body_chunked, // reading a chunked body
+        lingering,    // answered and shut down for writing; draining the client's bytes
         closed,
     };
 
@@ -81,11 +81,11 @@ private:
     chunked_decoder chunked_;
     const char* head_base_ = nullptr; // in_.data() when head_ was parsed
     std::size_t head_len_ = 0;
-    std::size_t scan_from_ = 0;       // bytes already searched for the end of the head
-    std::size_t body_raw_ = 0;        // chunked: raw bytes consumed after the head
-    std::size_t body_decoded_ = 0;    // chunked: payload bytes compacted after the head
+    std::size_t scan_from_ = 0;    // bytes already searched for the end of the head
+    std::size_t body_raw_ = 0;     // chunked: raw bytes consumed after the head
+    std::size_t body_decoded_ = 0; // chunked: payload bytes compacted after the head
     std::size_t unsent_responses_ = 0;
-    std::int64_t head_started_ = 0;   // when the current head's first byte arrived (0: none)
+    std::int64_t head_started_ = 0; // when the current head's first byte arrived (0: none)
     std::int64_t last_activity_ = 0;
     std::int64_t linger_until_ = 0;
     std::int64_t send_window_start_ = 0;

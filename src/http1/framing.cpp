@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "http1/framing.hpp"
 
-
 namespace wharf::http1 {
 namespace {
 
 std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -32,7 +33,8 @@ request_framing reject(request_framing f, int status, const char* reason) noexce
 
 } // namespace
 
-request_framing analyze_request(const request_head& head, std::span<const header_field> fields) noexcept {
+request_framing analyze_request(const request_head& head,
+                                std::span<const header_field> fields) noexcept {
     request_framing f;
     const bool http11 = head.minor >= 1;
     f.keep_alive = http11;
@@ -80,9 +82,12 @@ request_framing analyze_request(const request_head& head, std::span<const header
             });
         } else if (name.size() == 10 && iequals(name, "connection")) {
             for_each_element(h.value, [&](std::string_view option) {
-                if (iequals(option, "close")) f.keep_alive = false;
-                else if (iequals(option, "keep-alive") && !http11) f.keep_alive = true;
-                else if (iequals(option, "upgrade")) f.upgrade = true;
+                if (iequals(option, "close"))
+                    f.keep_alive = false;
+                else if (iequals(option, "keep-alive") && !http11)
+                    f.keep_alive = true;
+                else if (iequals(option, "upgrade"))
+                    f.upgrade = true;
                 return true;
             });
         } else if (name.size() == 6 && iequals(name, "expect")) {

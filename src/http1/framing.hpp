@@ -27,6 +27,7 @@ struct request_framing {
 /// with Transfer-Encoding, differing or malformed Content-Length, a final coding other than
 /// chunked, codings we cannot decode, a missing or repeated Host on HTTP/1.1 and unknown
 /// expectations.
-request_framing analyze_request(const request_head& head, std::span<const header_field> fields) noexcept;
+request_framing analyze_request(const request_head& head,
+                                std::span<const header_field> fields) noexcept;
 
 } // namespace wharf::http1

@@ -38,9 +38,8 @@ alignas(16) constexpr char target_stops[16] = {'\x00', ' ', '\x7f', '\xff'};
 
 /// Skips 16 bytes at a time while none of them falls in `stops`; returns where it stopped.
 /// It reads only whole 16-byte blocks inside [p, end).
-__attribute__((target("sse4.2"))) const char* skip_sse42(const char* p, const char* end,
-                                                            const char* stops,
-                                                            int stops_len) noexcept {
+__attribute__((target("sse4.2"))) const char*
+skip_sse42(const char* p, const char* end, const char* stops, int stops_len) noexcept {
     const __m128i ranges = _mm_load_si128(reinterpret_cast<const __m128i*>(stops));
     while (end - p >= 16) {
         const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
@@ -62,7 +61,8 @@ inline const char* skip_scalar(const char* p, const char* end) noexcept {
         if (!table[static_cast<unsigned char>(p[3])]) return p + 3;
         p += 4;
     }
-    while (p < end && table[static_cast<unsigned char>(*p)]) ++p;
+    while (p < end && table[static_cast<unsigned char>(*p)])
+        ++p;
     return p;
 }
 
@@ -82,10 +82,16 @@ inline const char* skip_target(const char* p, const char* end) noexcept {
 constexpr parse_result fail(int status, const char* reason) noexcept {
     return {parse_result::error, 0, status, reason};
 }
-constexpr parse_result more() noexcept { return {parse_result::incomplete, 0, 0, ""}; }
+constexpr parse_result more() noexcept {
+    return {parse_result::incomplete, 0, 0, ""};
+}
 
-inline bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-inline bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+inline bool is_ows(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
+inline bool is_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
 
 } // namespace
 
@@ -128,7 +134,8 @@ parse_result parse_fields(const char* buf, std::size_t len, std::span<header_fie
         const std::size_t name_len = static_cast<std::size_t>(p - name);
 
         ++p;
-        while (p < end && is_ows(*p)) ++p;
+        while (p < end && is_ows(*p))
+            ++p;
         const char* value = p;
         p = skip_value(p, end);
         if (p == end) return more();
@@ -141,7 +148,8 @@ parse_result parse_fields(const char* buf, std::size_t len, std::span<header_fie
             return fail(400, "control character in field value");
         }
         const char* value_end = p;
-        while (value_end > value && is_ows(value_end[-1])) --value_end;
+        while (value_end > value && is_ows(value_end[-1]))
+            --value_end;
         fields[num_fields++] = {{name, name_len},
                                 {value, static_cast<std::size_t>(value_end - value)}};
         p += 2;
@@ -156,7 +164,8 @@ parse_result parse_request_head(const char* buf, std::size_t len, request_head& 
 
     // RFC 9112 §2.2: ignore empty lines before the request line (clients send a stray CRLF
     // after a POST body).
-    while (end - p >= 2 && p[0] == '\r' && p[1] == '\n') p += 2;
+    while (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+        p += 2;
     if (p == end || (end - p == 1 && *p == '\r')) return more();
 
     // The request line is bounded as it is read, so an endless one is a 414 and not a 431.

@@ -12,7 +12,7 @@
 namespace wharf::http1 {
 
 struct head_limits {
-    std::size_t max_request_line = 8 * 1024; ///< longer request line: 414
+    std::size_t max_request_line = 8 * 1024;  ///< longer request line: 414
     std::size_t max_header_bytes = 32 * 1024; ///< larger head: 431
 };
 
@@ -27,9 +27,9 @@ struct request_head {
 /// The outcome of one parse call.
 struct parse_result {
     enum kind_t { complete, incomplete, error } kind;
-    std::size_t consumed = 0;  ///< complete: bytes of the head, including the blank line
-    int status = 0;            ///< error: the status to answer with (400, 414, 431, 505)
-    const char* reason = "";   ///< error: a short static explanation, for logs and bodies
+    std::size_t consumed = 0; ///< complete: bytes of the head, including the blank line
+    int status = 0;           ///< error: the status to answer with (400, 414, 431, 505)
+    const char* reason = "";  ///< error: a short static explanation, for logs and bodies
 };
 
 /// Finds where a request head ends: the offset just past the first empty line, or 0 when the

@@ -27,10 +27,14 @@ inline char* put_uint(char* out, std::uint64_t v) noexcept {
 /// Fields the serializer owns: a handler's copy would contradict the framing it chose.
 bool server_owned(std::string_view name) noexcept {
     switch (name.size()) {
-    case 10: return iequals(name, "connection");
-    case 14: return iequals(name, "content-length");
-    case 17: return iequals(name, "transfer-encoding");
-    default: return false;
+    case 10:
+        return iequals(name, "connection");
+    case 14:
+        return iequals(name, "content-length");
+    case 17:
+        return iequals(name, "transfer-encoding");
+    default:
+        return false;
     }
 }
 
@@ -39,8 +43,8 @@ bool server_owned(std::string_view name) noexcept {
 std::size_t head_size_bound(const response& res, const head_options& opt) noexcept {
     std::size_t n = 9 + 3 + 1 + res.reason().size() + 2; // "HTTP/1.1 200 OK\r\n"
     n += opt.date_line.size() + 8 + opt.server_name.size() + 2;
-    n += 16 + 20 + 2;  // Content-Length
-    n += 24;           // Connection: keep-alive / close
+    n += 16 + 20 + 2; // Content-Length
+    n += 24;          // Connection: keep-alive / close
     res.headers().for_each([&](std::string_view name, std::string_view value) {
         n += name.size() + 2 + value.size() + 2;
     });

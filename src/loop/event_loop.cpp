@@ -16,7 +16,9 @@ namespace {
 
 constexpr int max_events = 256;
 
-std::error_code last_error() noexcept { return {errno, std::system_category()}; }
+std::error_code last_error() noexcept {
+    return {errno, std::system_category()};
+}
 
 } // namespace
 
@@ -53,7 +55,9 @@ std::error_code event_loop::modify(int fd, std::uint32_t events, io_watcher* w) 
     return {};
 }
 
-void event_loop::remove(int fd) noexcept { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+void event_loop::remove(int fd) noexcept {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
 
 void event_loop::post(std::function<void()> task) {
     bool wake;
@@ -74,7 +78,9 @@ void event_loop::schedule_read(io_watcher* w) {
         scheduled_.push_back(w);
 }
 
-void event_loop::unschedule(io_watcher* w) noexcept { std::erase(scheduled_, w); }
+void event_loop::unschedule(io_watcher* w) noexcept {
+    std::erase(scheduled_, w);
+}
 
 void event_loop::drain_posted() {
     std::uint64_t count;
@@ -85,7 +91,8 @@ void event_loop::drain_posted() {
         tasks.swap(posted_);
         wake_pending_ = false;
     }
-    for (auto& task : tasks) task();
+    for (auto& task : tasks)
+        task();
 }
 
 void event_loop::update_clock() noexcept {
@@ -99,8 +106,8 @@ void event_loop::update_clock() noexcept {
     tm utc;
     gmtime_r(&t, &utc);
     // IMF-fixdate (RFC 9110 §5.6.7), formatted once a second.
-    date_line_len_ = std::strftime(date_line_, sizeof date_line_,
-                                   "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &utc);
+    date_line_len_ =
+        std::strftime(date_line_, sizeof date_line_, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &utc);
 }
 
 void event_loop::run() {
@@ -124,11 +131,13 @@ void event_loop::run() {
         if (!scheduled_.empty()) {
             std::vector<io_watcher*> now_due;
             now_due.swap(scheduled_);
-            for (io_watcher* w : now_due) w->on_io(EPOLLIN);
+            for (io_watcher* w : now_due)
+                w->on_io(EPOLLIN);
         }
         if (woke) drain_posted();
         timers_.expire(now_);
-        for (auto& hook : end_hooks_) hook();
+        for (auto& hook : end_hooks_)
+            hook();
         run_deferred();
     }
 }
@@ -137,7 +146,8 @@ void event_loop::run_deferred() {
     while (!deferred_.empty()) {
         std::vector<std::function<void()>> tasks;
         tasks.swap(deferred_);
-        for (auto& task : tasks) task();
+        for (auto& task : tasks)
+            task();
     }
 }
 

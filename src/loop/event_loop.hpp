@@ -16,15 +16,15 @@ namespace wharf::detail {
 
 /// Something registered for fd readiness. The loop never owns or deletes a watcher.
 class io_watcher {
-public:
+  public:
     virtual void on_io(std::uint32_t events) = 0;
 
-protected:
+  protected:
     ~io_watcher() = default;
 };
 
 class event_loop {
-public:
+  public:
     event_loop();
     ~event_loop();
     event_loop(const event_loop&) = delete;
@@ -64,7 +64,7 @@ public:
     /// Called at the end of every iteration that dispatched anything (e.g. log flushes).
     void on_iteration_end(std::function<void()> hook) { end_hooks_.push_back(std::move(hook)); }
 
-private:
+  private:
     void update_clock() noexcept;
     void drain_posted();
 

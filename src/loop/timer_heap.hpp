@@ -15,7 +15,7 @@ namespace wharf::detail {
 class timer_heap;
 
 class timer {
-public:
+  public:
     using callback = void (*)(void* owner);
 
     timer(callback cb, void* owner) noexcept : cb_(cb), owner_(owner) {}
@@ -25,7 +25,7 @@ public:
     bool armed() const noexcept { return index_ != npos; }
     std::int64_t deadline() const noexcept { return wanted_; }
 
-private:
+  private:
     friend class timer_heap;
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
     callback cb_;
@@ -36,7 +36,7 @@ private:
 };
 
 class timer_heap {
-public:
+  public:
     /// Arms (or re-arms) `t` to fire at `deadline`.
     void arm(timer& t, std::int64_t deadline);
     /// Disarms `t`; a no-op when it is not armed.
@@ -47,7 +47,7 @@ public:
     int wait_ms(std::int64_t now) const noexcept;
     std::size_t size() const noexcept { return heap_.size(); }
 
-private:
+  private:
     void sift_up(std::size_t i) noexcept;
     void sift_down(std::size_t i) noexcept;
     void place(std::size_t i, timer* t) noexcept {

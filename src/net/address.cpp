@@ -73,7 +73,8 @@ std::string address::host() const {
     char buf[INET6_ADDRSTRLEN] = "";
     switch (storage_.ss_family) {
     case AF_INET:
-        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf, sizeof buf);
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf,
+                  sizeof buf);
         return buf;
     case AF_INET6:
         inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, buf,

@@ -12,7 +12,7 @@
 namespace wharf::detail {
 
 class byte_buffer {
-public:
+  public:
     byte_buffer() = default;
     byte_buffer(const byte_buffer&) = delete;
     byte_buffer& operator=(const byte_buffer&) = delete;
@@ -46,7 +46,8 @@ public:
             std::memmove(data_, data_ + begin_, used);
         } else {
             std::size_t cap = capacity_ ? capacity_ : 4096;
-            while (cap - used < n) cap *= 2;
+            while (cap - used < n)
+                cap *= 2;
             char* fresh = static_cast<char*>(std::malloc(cap));
             if (!fresh) throw std::bad_alloc();
             if (used) std::memcpy(fresh, data_ + begin_, used);
@@ -75,7 +76,7 @@ public:
         capacity_ = begin_ = end_ = 0;
     }
 
-private:
+  private:
     char* data_ = nullptr;
     std::size_t capacity_ = 0;
     std::size_t begin_ = 0;

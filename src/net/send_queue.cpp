@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "net/send_queue.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
-#include <algorithm>
 
 namespace wharf::detail {
 
@@ -38,7 +38,8 @@ void send_queue::append_owned(std::string&& bytes) {
 
 void send_queue::clear() noexcept {
     // Keep the first copy buffer's memory for the next response.
-    if (!segments_.empty() && segments_[0].copy_target && segments_[0].bytes.capacity() <= 64 * 1024) {
+    if (!segments_.empty() && segments_[0].copy_target &&
+        segments_[0].bytes.capacity() <= 64 * 1024) {
         segments_.resize(1);
         segments_[0].bytes.clear();
         segments_[0].sent = 0;
@@ -65,8 +66,10 @@ send_queue::flush_result send_queue::flush(transport& t, bool more_follows) {
         }
         const ssize_t n = t.writev(iov, count, more_follows);
         if (n < 0) {
-            if (n != -EAGAIN) result.error = static_cast<int>(-n);
-            else result.blocked = true;
+            if (n != -EAGAIN)
+                result.error = static_cast<int>(-n);
+            else
+                result.blocked = true;
             return result;
         }
         std::size_t left = static_cast<std::size_t>(n);
@@ -85,7 +88,8 @@ send_queue::flush_result send_queue::flush(transport& t, bool more_follows) {
             return result;
         }
         std::size_t offered = 0;
-        for (int i = 0; i < count; ++i) offered += iov[i].iov_len;
+        for (int i = 0; i < count; ++i)
+            offered += iov[i].iov_len;
         if (static_cast<std::size_t>(n) < offered) {
             result.blocked = true;
             return result;

@@ -14,7 +14,7 @@
 namespace wharf::detail {
 
 class send_queue {
-public:
+  public:
     /// Bodies at least this large are queued by ownership rather than copied.
     static constexpr std::size_t copy_limit = 16 * 1024;
 
@@ -41,7 +41,7 @@ public:
     flush_result flush(transport& t, bool more_follows = false);
     void clear() noexcept;
 
-private:
+  private:
     struct segment {
         std::string bytes;
         std::size_t sent = 0;

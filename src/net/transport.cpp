@@ -27,6 +27,8 @@ ssize_t socket_transport::writev(const iovec* iov, int count, bool more) noexcep
     }
 }
 
-void socket_transport::shutdown_write() noexcept { ::shutdown(fd_, SHUT_WR); }
+void socket_transport::shutdown_write() noexcept {
+    ::shutdown(fd_, SHUT_WR);
+}
 
 } // namespace wharf::detail

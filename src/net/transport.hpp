@@ -11,7 +11,7 @@
 namespace wharf::detail {
 
 class transport {
-public:
+  public:
     virtual ~transport() = default;
     virtual ssize_t read(char* buf, std::size_t len) noexcept = 0;
     /// Gathers up to `count` (<= IOV_MAX) buffers; `more` hints that more data follows at once
@@ -24,14 +24,14 @@ public:
 
 /// Plain TCP (or Unix-socket) stream on a non-blocking fd it does not own.
 class socket_transport final : public transport {
-public:
+  public:
     explicit socket_transport(int fd) noexcept : fd_(fd) {}
     ssize_t read(char* buf, std::size_t len) noexcept override;
     ssize_t writev(const iovec* iov, int count, bool more) noexcept override;
     void shutdown_write() noexcept override;
     int fd() const noexcept override { return fd_; }
 
-private:
+  private:
     int fd_;
 };
 

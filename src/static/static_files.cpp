@@ -91,7 +91,8 @@ std::string_view mime_type(std::string_view file_name) noexcept {
 
 handler static_files(std::string root) {
     char resolved[PATH_MAX];
-    if (!::realpath(root.c_str(), resolved)) throw std::invalid_argument("no such directory: " + root);
+    if (!::realpath(root.c_str(), resolved))
+        throw std::invalid_argument("no such directory: " + root);
     struct stat st;
     if (::stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode))
         throw std::invalid_argument("not a directory: " + root);
@@ -137,8 +138,10 @@ handler static_files(std::string root) {
         }
         const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) {
-            if (errno == EACCES) res.denied();
-            else res.not_found();
+            if (errno == EACCES)
+                res.denied();
+            else
+                res.not_found();
             return;
         }
         std::string& body = res.body_buffer();

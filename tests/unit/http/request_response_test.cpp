@@ -171,3 +171,18 @@ TEST(Address, ParsesAndPrints) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(FieldList, RefusesHeaderInjection) {
+    wharf::field_list f;
+    EXPECT_THROW(f.add("X-A", "1\r\nSet-Cookie: evil=1"), std::invalid_argument);
+    EXPECT_THROW(f.add("X-A", std::string_view("a\0b", 3)), std::invalid_argument);
+    EXPECT_THROW(f.set("X-A\r\nB", "1"), std::invalid_argument);
+    EXPECT_THROW(f.add("Bad Name", "1"), std::invalid_argument);
+    EXPECT_THROW(f.add("", "1"), std::invalid_argument);
+    f.add("X-Ok", "tab\tand obs-text \xff are fine");
+    EXPECT_EQ(f.size(), 1u);
+}
+
+} // namespace
