@@ -18,6 +18,7 @@ enum class errc {
     address_in_use,    ///< A listen address is already taken by another socket.
     permission_denied, ///< The OS refused (e.g. binding a privileged port).
     too_many_files,    ///< The process ran out of file descriptors.
+    would_block,       ///< Nothing can be done now; try again later (the seeds' EAGAIN).
 };
 
 /// The category of wharf::errc; its name is "wharf".

@@ -7,6 +7,11 @@
 
 #include <fmt/format.h>
 
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "wharf/body.hpp"
 #include "wharf/headers.hpp"
 
 namespace wharf {
@@ -15,9 +20,10 @@ namespace detail {
 struct response_access;
 }
 
-/// The response a handler builds. Nothing is sent while the handler runs; when it returns, the
-/// server frames the response for the protocol in use (Content-Length is set from the body).
-/// Status, headers and body may be changed in any order until then.
+/// The response a handler builds: status, headers and a body chain of memory, file ranges and
+/// sources. Unless the handler sends it itself (session::send), the whole response goes out
+/// when the handler returns, with a Content-Length when every piece's size is known. Status
+/// and headers may change until the first send.
 class response {
   public:
     /// Sets the status code; the reason phrase is the standard one unless given.
@@ -46,12 +52,41 @@ class response {
         fmt::format_to(std::back_inserter(body_), f, std::forward<Args>(args)...);
         return *this;
     }
+    /// Appends an owned memory chunk without copying it (S25).
+    response& append_chunk(std::string bytes);
+    /// Appends memory the caller keeps valid until `release` is called: exactly once, when the
+    /// bytes were sent or the response was dropped.
+    response& append_borrowed(std::string_view bytes, std::function<void()> release);
+    /// Appends a range of an open file (S25), sent with sendfile().
+    response& append_file(file_range range);
+    /// Opens `path` and appends [offset, offset + length) of it (the rest of the file when
+    /// length is omitted). Errors: those of open/fstat, or invalid_argument for a bad range.
+    std::error_code append_file(const std::string& path, std::uint64_t offset = 0,
+                                std::optional<std::uint64_t> length = std::nullopt);
+    /// Appends a streamed source (S12, not immediate): read only as fast as the client takes it.
+    response& append_source(std::shared_ptr<body_source> source);
+    /// Reads `source` into the body now (S12, immediate). When it would block, returns
+    /// errc::would_block: what was read so far stays appended (nothing is lost or duplicated),
+    /// and a later call continues. Returns {} at the source's end, or the source's error.
+    std::error_code append_now(body_source& source);
+    /// Declares the body's total length ahead of a streamed response (Content-Length framing).
+    response& content_length(std::uint64_t n) noexcept {
+        declared_length_ = n;
+        return *this;
+    }
+    std::optional<std::uint64_t> declared_length() const noexcept { return declared_length_; }
+    /// The total length of the unsent body when every piece's size is known.
+    std::optional<std::uint64_t> body_size() const;
+
     /// Replaces the body with `body` and, when given, sets Content-Type (S13).
     response& body(std::string body, std::string_view content_type = {});
     /// Replaces the body with JSON text and sets Content-Type: application/json.
     response& json(std::string json_text) { return body(std::move(json_text), "application/json"); }
+    /// The in-memory bytes appended since the last send (and since the last non-memory piece).
     std::string_view body() const noexcept { return body_; }
     std::string& body_buffer() noexcept { return body_; }
+    /// Non-memory pieces (and memory sealed before them) waiting to be sent, in order.
+    std::vector<detail::body_piece>& pieces() noexcept { return pieces_; }
 
     /// Status helpers (S14): each sets the status and, when none was set, a Content-Type. Error
     /// statuses (4xx/5xx) also get a short text body ("Not Found\n") if the body stays empty.
@@ -78,6 +113,10 @@ class response {
     std::string reason_;
     field_list headers_;
     std::string body_;
+    std::vector<detail::body_piece> pieces_;
+    std::optional<std::uint64_t> declared_length_;
+
+    void seal_memory();
 };
 
 } // namespace wharf

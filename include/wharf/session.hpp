@@ -2,8 +2,14 @@
 #pragma once
 
 #include <any>
+#include <atomic>
+#include <cstdint>
+#include <chrono>
+#include <coroutine>
+#include <functional>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "wharf/request.hpp"
 #include "wharf/response.hpp"
@@ -12,19 +18,44 @@ namespace wharf {
 
 namespace detail {
 struct session_access;
+class session_stream;
+struct session_timer;
 template <class T>
 inline constexpr char type_tag = 0;
 } // namespace detail
 
+/// Says whether a session's request is still the one it was taken from. Thread-safe to copy
+/// and to ask; it never dangles (generation-checked, no pointer into the session).
+class session_token {
+  public:
+    session_token() = default;
+    session_token(std::weak_ptr<const std::atomic<std::uint64_t>> anchor, std::uint64_t generation)
+        : anchor_(std::move(anchor)), generation_(generation) {}
+    /// True once that request has ended (response finished, connection closed).
+    bool expired() const noexcept {
+        auto a = anchor_.lock();
+        return !a || a->load(std::memory_order_acquire) != generation_;
+    }
+
+  private:
+    std::weak_ptr<const std::atomic<std::uint64_t>> anchor_;
+    std::uint64_t generation_ = 0;
+};
+
+/// Receives the request body piece by piece (session::read_body): an error, or a piece (valid
+/// only during the call) and whether it is the last one.
+using body_callback = std::function<void(std::error_code, std::string_view piece, bool last)>;
+
 /// One request and its response, handed to the handler the router picked (S1-S3). A session
 /// belongs to one connection and one event-loop thread; it is reused for the connection's next
-/// request once its response is sent, and its context slot is emptied then.
+/// request once its response is complete, and its context slot is emptied then. Everything
+/// here must be called on that thread (the handler's) unless it says otherwise.
 class session {
   public:
-    session() = default;
+    session();
     session(const session&) = delete;
     session& operator=(const session&) = delete;
-    ~session() { reset_context(); }
+    ~session();
 
     wharf::request& request() noexcept { return request_; }
     const wharf::request& request() const noexcept { return request_; }
@@ -62,7 +93,64 @@ class session {
         context_destroy_ = nullptr;
     }
 
-  private:
+      /// Sends the response head (on the first call) and every body piece appended since the
+    /// last send (S16, S19). Without send_flags::more this send ends the response; the handler
+    /// may return before that, and send later from a timer, a posted task or a callback.
+    /// `done` gets the result once the bytes are written (or why they never will be). While one
+    /// send is pending, another completes at once with errc::busy and changes nothing (S26).
+    void send(send_flags flags = send_flags::none, send_callback done = {});
+    /// Sends what is buffered now and keeps the response open (S10).
+    void flush(send_callback done = {}) { send(send_flags::more, std::move(done)); }
+
+    /// `co_await s.async_send(flags)`: a send whose completion resumes the coroutine.
+    struct send_awaiter {
+        session* self;
+        send_flags flags;
+        send_result result{};
+        std::coroutine_handle<> waiting{};
+        bool completed = false;
+        bool await_ready() const noexcept { return false; }
+        bool await_suspend(std::coroutine_handle<> h) {
+            self->send(flags, [this](send_result r) {
+                result = r;
+                completed = true;
+                if (auto resume = std::exchange(waiting, {})) resume.resume();
+            });
+            // Completed during the call (busy, closed, or written at once): no suspension.
+            if (completed) return false;
+            waiting = h;
+            return true;
+        }
+        send_result await_resume() const noexcept { return result; }
+    };
+    send_awaiter async_send(send_flags flags = send_flags::none) { return {this, flags}; }
+
+    /// True once the head was sent; true once the last send was queued.
+    bool response_started() const noexcept { return started_; }
+    bool response_finished() const noexcept { return finished_; }
+
+    /// Reads the next piece of the request body as it arrives (routes added with
+    /// route_options::stream_body). The first call sends "100 Continue" when the client asked
+    /// for it. The socket is not read while no read is pending (back-pressure).
+    void read_body(body_callback on_piece);
+
+    /// Called once, on the session's thread, when the connection goes away (client gone,
+    /// timeout, shutdown) before the response finished.
+    void on_close(std::function<void(std::error_code)> callback) { on_close_ = std::move(callback); }
+
+    /// Runs `task` on the session's loop soon (S8); dropped if the session ends first.
+    void post(std::function<void()> task);
+    /// Runs `task` on the session's loop after `delay`, again every `delay` when `repeat`
+    /// (S8); cancelled when the session ends.
+    void after(std::chrono::milliseconds delay, std::function<void()> task, bool repeat = false);
+
+    /// A token for this request: work handed elsewhere checks it (on the loop) before
+    /// touching the session again.
+    session_token token() const noexcept {
+        return {anchor_, anchor_->load(std::memory_order_relaxed)};
+    }
+
+private:
     friend struct detail::session_access;
 
     wharf::request request_;
@@ -71,6 +159,14 @@ class session {
     void* context_ = nullptr;
     const void* context_type_ = nullptr;
     void (*context_destroy_)(void*) = nullptr;
+
+    detail::session_stream* stream_ = nullptr;
+    bool started_ = false;
+    bool finished_ = false;
+    std::function<void(std::error_code)> on_close_;
+    std::vector<std::unique_ptr<detail::session_timer>> timers_;
+    // Bumped when the request ends, which expires its tokens.
+    std::shared_ptr<std::atomic<std::uint64_t>> anchor_;
 };
 
 } // namespace wharf

@@ -3,6 +3,9 @@
 // fills them in through these, so their public interface stays read-mostly.
 #pragma once
 
+#include <utility>
+
+#include "http/session_stream.hpp"
 #include "wharf/session.hpp"
 
 namespace wharf::detail {
@@ -48,6 +51,8 @@ struct response_access {
         r.reason_.clear();
         r.headers_.clear();
         r.body_.clear();
+        r.pieces_.clear();
+        r.declared_length_.reset();
     }
 };
 
@@ -55,9 +60,22 @@ struct session_access {
     static void set_service_context(session& s, std::any* ctx) noexcept {
         s.service_context_ = ctx;
     }
+    static void set_stream(session& s, session_stream* stream) noexcept { s.stream_ = stream; }
+    static void mark_started(session& s) noexcept { s.started_ = true; }
+    static void mark_finished(session& s) noexcept { s.finished_ = true; }
+    /// The connection went away before the response finished: tell the handler, once.
+    static void notify_closed(session& s, std::error_code why) {
+        s.timers_.clear();
+        if (auto cb = std::exchange(s.on_close_, nullptr)) cb(why);
+    }
+    /// Ends the request: its tokens expire, its timers stop, its context is destroyed.
     static void reset(session& s) noexcept {
+        s.anchor_->fetch_add(1, std::memory_order_release);
+        s.timers_.clear();
+        s.on_close_ = nullptr;
         s.reset_context();
         s.service_context_ = nullptr;
+        s.started_ = s.finished_ = false;
         request_access::reset(s.request_);
         response_access::reset(s.response_);
     }

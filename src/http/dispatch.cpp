@@ -38,17 +38,17 @@ void apply_default_body(response& res) {
     res.append(res.reason()).append("\n");
 }
 
-void dispatch(const router& routes, session& s) {
+bool dispatch(const router& routes, session& s) {
     request& req = s.request();
     response& res = s.response();
 
     if (req.target() == "*") {
         if (req.method() == method::options) {
             res.status(200);
-            return;
+            return false;
         }
         set_error_response(res, 400, "'*' is only a target for OPTIONS");
-        return;
+        return false;
     }
 
     auto& params = request_access::params(req);
@@ -67,26 +67,30 @@ void dispatch(const router& routes, session& s) {
             set_error_response(res, 405);
             res.set_header("Allow", router::allow_header(m.allowed_methods));
         }
-        return;
+        return false;
     }
 
     session_access::set_service_context(s, m.service_context);
+    bool threw = false;
     try {
         (*m.target)(s);
-        apply_default_body(res);
+        if (!s.response_started()) apply_default_body(res);
     } catch (const std::exception& e) {
+        threw = true;
         std::fprintf(stderr, "wharf: handler for %.*s %.*s threw: %s\n",
                      static_cast<int>(req.method_name().size()), req.method_name().data(),
                      static_cast<int>(req.target().size()), req.target().data(), e.what());
-        set_error_response(res, 500);
+        if (!s.response_started()) set_error_response(res, 500);
     } catch (...) {
+        threw = true;
         std::fprintf(stderr, "wharf: handler for %.*s %.*s threw a non-exception\n",
                      static_cast<int>(req.method_name().size()), req.method_name().data(),
                      static_cast<int>(req.target().size()), req.target().data());
-        set_error_response(res, 500);
+        if (!s.response_started()) set_error_response(res, 500);
     }
-    if (res.status() < 100 || res.status() > 999)
+    if (!s.response_started() && (res.status() < 100 || res.status() > 999))
         set_error_response(res, 500, "invalid status code");
+    return threw;
 }
 
 } // namespace wharf::detail

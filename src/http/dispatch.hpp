@@ -8,7 +8,9 @@
 
 namespace wharf::detail {
 
-void dispatch(const router& routes, session& s);
+/// Returns true when the handler threw (the response is then a 500, unless the handler had
+/// already started sending it).
+bool dispatch(const router& routes, session& s);
 
 /// Replaces whatever the response holds with a short plain-text error page.
 void set_error_response(response& res, int status, std::string_view detail = {});

@@ -33,6 +33,8 @@ class category final : public std::error_category {
             return "permission denied";
         case errc::too_many_files:
             return "too many open files";
+        case errc::would_block:
+            return "operation would block";
         }
         return "unknown wharf error";
     }

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "wharf/response.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "wharf/error.hpp"
 #include "wharf/status.hpp"
 
 namespace wharf {
@@ -70,7 +75,98 @@ response& response::vprintf(const char* format, std::va_list args) {
     return *this;
 }
 
+void response::seal_memory() {
+    if (body_.empty()) return;
+    detail::body_piece p;
+    p.kind = detail::body_piece::bytes;
+    p.data = std::move(body_);
+    body_.clear();
+    pieces_.push_back(std::move(p));
+}
+
+response& response::append_chunk(std::string bytes) {
+    seal_memory();
+    detail::body_piece p;
+    p.kind = detail::body_piece::bytes;
+    p.data = std::move(bytes);
+    pieces_.push_back(std::move(p));
+    return *this;
+}
+
+response& response::append_borrowed(std::string_view bytes, std::function<void()> release) {
+    seal_memory();
+    detail::body_piece p;
+    p.kind = detail::body_piece::borrowed;
+    p.view = bytes;
+    p.release = std::move(release);
+    pieces_.push_back(std::move(p));
+    return *this;
+}
+
+response& response::append_file(file_range range) {
+    seal_memory();
+    detail::body_piece p;
+    p.kind = detail::body_piece::file;
+    p.range = range;
+    pieces_.push_back(std::move(p));
+    return *this;
+}
+
+std::error_code response::append_file(const std::string& path, std::uint64_t offset,
+                                      std::optional<std::uint64_t> length) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {errno, std::system_category()};
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+        const int err = errno;
+        ::close(fd);
+        return {err, std::system_category()};
+    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (offset > size || (length && *length > size - offset)) {
+        ::close(fd);
+        return errc::invalid_argument;
+    }
+    append_file(file_range{fd, offset, length.value_or(size - offset), true});
+    return {};
+}
+
+response& response::append_source(std::shared_ptr<body_source> source) {
+    seal_memory();
+    detail::body_piece p;
+    p.kind = detail::body_piece::source;
+    p.src = std::move(source);
+    pieces_.push_back(std::move(p));
+    return *this;
+}
+
+std::error_code response::append_now(body_source& source) {
+    for (;;) {
+        const std::size_t at = body_.size();
+        body_.resize(at + 16 * 1024);
+        const source_read r = source.read(body_.data() + at, 16 * 1024);
+        body_.resize(at + (r.status == source_read::data ? r.bytes : 0));
+        switch (r.status) {
+        case source_read::data: continue;
+        case source_read::would_block: return errc::would_block;
+        case source_read::end: return {};
+        case source_read::failed: return r.error ? r.error : make_error_code(errc::closed);
+        }
+    }
+}
+
+std::optional<std::uint64_t> response::body_size() const {
+    std::uint64_t total = body_.size();
+    for (const auto& p : pieces_) {
+        const auto n = p.size();
+        if (!n) return std::nullopt;
+        total += *n;
+    }
+    return total;
+}
+
 response& response::body(std::string body, std::string_view content_type) {
+    pieces_.clear();
     body_ = std::move(body);
     if (!content_type.empty()) headers_.set("Content-Type", content_type);
     return *this;

@@ -33,6 +33,8 @@ connection::connection(detail::worker& w, int fd, const address& peer, const add
       chunked_({config_.limits.max_chunk_extension, config_.limits.max_trailer_bytes,
                 config_.limits.max_body_size}) {
     detail::request_access::set_addresses(session_.request(), &peer_, &local_);
+    detail::session_access::set_stream(session_, this);
+    self_ = std::make_shared<connection*>(this);
 }
 
 connection::~connection() {
@@ -71,6 +73,9 @@ bool connection::output_full() const noexcept {
 
 void connection::on_readable(bool until_eof) {
     bool drained = false;
+    batching_ = true;
+    // Requests already buffered (behind a finished streamed response) go first.
+    if (!in_.empty() && phase_ == phase::head) process();
     for (int i = 0; i < reads_per_event && phase_ != phase::closed; ++i) {
         if (phase_ != phase::lingering && (output_full() || close_after_output_)) {
             // Back-pressure: leave the bytes in the kernel until the answers go out.
@@ -116,9 +121,11 @@ void connection::on_readable(bool until_eof) {
             drained = true;
             break;
         }
+        close_reason_ = make_error_code(errc::connection_reset);
         abort(); // ECONNRESET and friends: nothing more can be sent either
         return;
     }
+    batching_ = false;
     if (phase_ == phase::closed) return;
     if (!drained) loop_.schedule_read(this);
     flush();
@@ -160,6 +167,7 @@ void connection::process() {
             finish_request({base, body_decoded_}, head_len_ + body_raw_);
             break;
         }
+        case phase::responding:
         case phase::lingering:
         case phase::closed:
             return;
@@ -276,55 +284,221 @@ void connection::finish_request(std::string_view body, std::size_t consumed) {
         return;
     }
 
-    detail::dispatch(worker_.state().routes, session_);
-    write_response(keep_alive && !session_.response().closes_connection());
-
-    in_.consume(consumed);
-    phase_ = phase::head;
-    head_started_ = 0;
-    head_len_ = 0;
-    detail::session_access::reset(session_);
+    phase_ = phase::responding;
+    request_consumed_ = consumed;
+    response_keep_alive_ = keep_alive;
+    head_sent_ = false;
+    body_sent_ = 0;
+    send_pending_ = false;
+    response_done_ = false;
+    in_dispatch_ = true;
+    const bool threw = detail::dispatch(worker_.state().routes, session_);
+    in_dispatch_ = false;
+    if (phase_ == phase::closed) return;
+    if (threw && session_.response_started()) {
+        // Part of the response is out: the only honest end is to cut the connection.
+        abort();
+        return;
+    }
+    if (!session_.response_started()) {
+        // The common case: the handler built the whole response and returned.
+        if (session_.response().closes_connection()) response_keep_alive_ = false;
+        queue_response(send_flags::none, {});
+    }
+    maybe_complete_response();
 }
 
-void connection::write_response(bool keep_alive) {
+void connection::send(session& s, send_flags flags, send_callback done) {
+    std::error_code refused;
+    if (phase_ == phase::closed) refused = errc::closed;
+    else if (&s != &session_ || phase_ != phase::responding || s.response_finished())
+        refused = errc::invalid_argument;
+    else if (send_pending_) refused = errc::busy; // S26: never interleave two sends
+    if (refused) {
+        if (done) done({refused, 0});
+        return;
+    }
+    if (session_.response().closes_connection()) response_keep_alive_ = false;
+    queue_response(flags, std::move(done));
+}
+
+void connection::read_body(session&, body_callback on_piece) {
+    // Request bodies are buffered before dispatch for now; a handler sees them in request().
+    on_piece({}, session_.request().body(), true);
+}
+
+void connection::write_response_head(bool final) {
     response& res = session_.response();
     const request& req = session_.request();
-    if (auto c = res.headers().get("Connection"); c && iequals(*c, "close")) keep_alive = false;
-
+    if (auto c = res.headers().get("Connection"); c && iequals(*c, "close")) response_keep_alive_ = false;
     const int status = res.status();
     const bool no_body = status_forbids_body(status);
-    const bool head_only = req.method() == method::head;
+    body_allowed_ = !no_body && req.method() != method::head;
+
     head_options opt;
     opt.date_line = loop_.date_line();
     opt.server_name = config_.server_name;
-    opt.keep_alive = keep_alive;
     opt.http10 = req.http_minor() == 0;
     opt.content_length = !no_body;
-    opt.body_length = no_body ? 0 : res.body().size();
+    const std::optional<std::uint64_t> total = final ? res.body_size() : std::nullopt;
+    if (no_body) {
+        out_framing_ = body_framing::length;
+        promised_length_ = 0;
+    } else if (total || res.declared_length()) {
+        out_framing_ = body_framing::length;
+        promised_length_ = res.declared_length() ? *res.declared_length() : *total;
+        opt.body_length = promised_length_;
+    } else if (req.http_minor() >= 1) {
+        out_framing_ = body_framing::chunked;
+        opt.chunked = true;
+    } else {
+        // HTTP/1.0 and no length: the end of the body is the end of the connection (S20).
+        out_framing_ = body_framing::close_delimited;
+        opt.content_length = false;
+        response_keep_alive_ = false;
+    }
+    if (!body_allowed_) promised_length_ = 0;
+    opt.keep_alive = response_keep_alive_;
 
     char* p = out_.prepare(head_size_bound(res, opt));
     char* end = write_head(p, res, opt);
     out_.commit(static_cast<std::size_t>(end - p));
-    const std::size_t sent_body = (no_body || head_only) ? 0 : res.body().size();
-    if (sent_body) out_.append_owned(std::move(res.body_buffer()));
+    head_sent_ = true;
+    detail::session_access::mark_started(session_);
     ++unsent_responses_;
+}
 
-    detail::access_logger& log = worker_.logger();
-    if (log.enabled()) {
-        access_record rec{&peer_,
-                          req.method_name(),
-                          req.target(),
-                          req.header("User-Agent").value_or(""),
-                          req.header("Referer").value_or(""),
-                          {},
-                          req.http_major(),
-                          req.http_minor(),
-                          status,
-                          sent_body,
-                          std::chrono::system_clock::now()};
-        log.log(rec);
+std::uint64_t connection::queue_piece(detail::body_piece&& piece) {
+    const std::optional<std::uint64_t> size = piece.size();
+    if (piece.kind == detail::body_piece::source) {
+        // Wake the flush when a blocked source has bytes again; the weak handle makes a late
+        // notify from another thread harmless.
+        std::weak_ptr<connection*> weak = self_;
+        detail::event_loop* loop = &loop_;
+        piece.src->set_readable_hook([weak, loop] {
+            loop->post([weak] {
+                if (auto self = weak.lock()) (*self)->flush();
+            });
+        });
     }
-    if (!keep_alive) close_after_output_ = true;
+    if (size && *size == 0) {
+        piece.finish({});
+        return 0;
+    }
+    if (out_framing_ == body_framing::chunked && size) {
+        char line[24];
+        const int n = std::snprintf(line, sizeof line, "%llx\r\n", static_cast<unsigned long long>(*size));
+        out_.append({line, static_cast<std::size_t>(n)});
+        out_.append_piece(std::move(piece), false);
+        out_.append("\r\n");
+    } else {
+        out_.append_piece(std::move(piece), out_framing_ == body_framing::chunked);
+    }
+    return size.value_or(0);
+}
+
+void connection::queue_response(send_flags flags, send_callback done) {
+    response& res = session_.response();
+    const bool final = !has(flags, send_flags::more);
+    if (has(flags, send_flags::disconnect)) response_keep_alive_ = false;
+    out_.set_hold(has(flags, send_flags::nagle));
+    if (!head_sent_) write_response_head(final);
+
+    std::uint64_t bytes = 0;
+    auto& pieces = res.pieces();
+    if (body_allowed_) {
+        for (auto& piece : pieces) bytes += queue_piece(std::move(piece));
+        std::string& memory = res.body_buffer();
+        if (!memory.empty()) {
+            bytes += memory.size();
+            if (out_framing_ == body_framing::chunked) {
+                char line[24];
+                const int n = std::snprintf(line, sizeof line, "%zx\r\n", memory.size());
+                out_.append({line, static_cast<std::size_t>(n)});
+                out_.append_owned(std::move(memory));
+                out_.append("\r\n");
+            } else {
+                out_.append_owned(std::move(memory));
+            }
+            memory.clear();
+        }
+    } else {
+        for (auto& piece : pieces) piece.finish({}); // HEAD, 204, 304: nothing goes out
+        res.body_buffer().clear();
+    }
+    pieces.clear();
+    body_sent_ += bytes;
+    out_.set_hold(false);
+
+    if (final) {
+        if (body_allowed_ && out_framing_ == body_framing::chunked) out_.append("0\r\n\r\n");
+        // A body that does not match the length it announced leaves the client lost: close.
+        if (out_framing_ == body_framing::length && body_allowed_ && body_sent_ != promised_length_)
+            response_keep_alive_ = false;
+        if (!response_keep_alive_) close_after_output_ = true;
+        detail::session_access::mark_finished(session_);
+        log_response();
+    }
+
+    if (!done && final && !send_pending_) {
+        // No one waits for this send: the response is complete once queued.
+        response_done_ = true;
+        if (!has(flags, send_flags::buffer) && !batching_) flush();
+        return;
+    }
+    if (has(flags, send_flags::buffer) && !final) {
+        // S21: the bytes are the server's now; they leave with the next unbuffered send.
+        if (done) done({{}, bytes});
+        return;
+    }
+    send_pending_ = true;
+    out_.append_marker(
+        [this, final, done = std::move(done)](send_result r) {
+            send_pending_ = false;
+            if (final && phase_ != phase::closed) response_done_ = true;
+            if (done) done(r);
+        },
+        bytes);
+    if (!batching_) flush(); // inside a read, the flush after the batch sends it
+}
+
+void connection::log_response() {
+    detail::access_logger& log = worker_.logger();
+    if (!log.enabled()) return;
+    const request& req = session_.request();
+    access_record rec{&peer_,
+                      req.method_name(),
+                      req.target(),
+                      req.header("User-Agent").value_or(""),
+                      req.header("Referer").value_or(""),
+                      {},
+                      req.http_major(),
+                      req.http_minor(),
+                      session_.response().status(),
+                      body_allowed_ ? body_sent_ : 0,
+                      std::chrono::system_clock::now()};
+    log.log(rec);
+}
+
+void connection::maybe_complete_response() {
+    if (!response_done_ || in_dispatch_ || phase_ != phase::responding) return;
+    response_done_ = false;
+    in_.consume(request_consumed_);
+    request_consumed_ = 0;
+    phase_ = phase::head;
+    head_started_ = 0;
+    head_len_ = 0;
+    head_ = {};
+    detail::session_access::reset(session_);
+    // Requests that arrived behind this response wait in the buffer.
+    if (!batching_ && !in_.empty()) loop_.schedule_read(this);
+}
+
+void connection::run_completions() {
+    while (out_.has_completions()) {
+        for (auto& [done, result] : out_.take_completions())
+            if (done) done(result);
+    }
 }
 
 void connection::respond_error(int status, const char* reason) {
@@ -335,35 +509,56 @@ void connection::respond_error(int status, const char* reason) {
                                      head_.method.empty() ? std::string_view("-") : head_.method,
                                      head_.target, 1, head_.minor);
     detail::set_error_response(session_.response(), status, reason);
-    write_response(false);
+    phase_ = phase::responding;
+    response_keep_alive_ = false;
+    head_sent_ = false;
+    body_sent_ = 0;
+    queue_response(send_flags::none, {});
+    response_done_ = false;
+    phase_ = phase::head;
     detail::session_access::reset(session_);
     head_ = {};
     close_after_output_ = true;
 }
 
 void connection::flush() {
-    if (out_.empty()) {
-        after_output_drained();
+    if (flushing_) {
+        reflush_ = true; // a completion sent more: the outer flush goes round again
         return;
     }
-    const auto r = out_.flush(*io_);
-    if (r.error) {
-        abort();
-        return;
-    }
-    last_activity_ = loop_.now();
-    if (r.blocked) {
-        if (!send_blocked_) {
-            send_blocked_ = true;
-            send_window_start_ = loop_.now();
-            send_window_bytes_ = 0;
-        } else {
-            send_window_bytes_ += r.written;
+    flushing_ = true;
+    do {
+        reflush_ = false;
+        if (!out_.empty()) {
+            const auto r = out_.flush(*io_);
+            if (r.error || r.source_error) {
+                flushing_ = false;
+                close_reason_ = r.error ? make_error_code(errc::connection_reset) : r.source_error;
+                abort();
+                return;
+            }
+            if (r.written) last_activity_ = loop_.now();
+            if (r.blocked) {
+                if (!send_blocked_) {
+                    send_blocked_ = true;
+                    send_window_start_ = loop_.now();
+                    send_window_bytes_ = 0;
+                } else {
+                    send_window_bytes_ += r.written;
+                }
+            } else {
+                send_blocked_ = false;
+            }
         }
+        run_completions();
+    } while (reflush_ && phase_ != phase::closed);
+    flushing_ = false;
+    if (phase_ == phase::closed) return;
+    maybe_complete_response();
+    if (send_blocked_) {
         refresh_timer();
         return;
     }
-    send_blocked_ = false;
     after_output_drained();
 }
 
@@ -425,12 +620,20 @@ void connection::abort() {
 
 void connection::close() {
     if (phase_ == phase::closed) return;
+    const bool unfinished = session_.response_started() ? !session_.response_finished()
+                                                        : phase_ == phase::responding;
     phase_ = phase::closed;
     loop_.timers().disarm(timer_);
     loop_.unschedule(this);
     loop_.remove(fd_);
     ::close(fd_);
     fd_ = -1;
+    self_.reset(); // late wake-ups from sources find nothing
+    // Everything still queued is released and every pending send learns why (S16).
+    const std::error_code why = close_reason_ ? close_reason_ : make_error_code(errc::closed);
+    out_.cancel(why);
+    if (unfinished) detail::session_access::notify_closed(session_, why);
+    run_completions();
     detail::session_access::reset(session_);
     if (in_.capacity()) worker_.give_buffer(std::move(in_));
     worker_.connection_closed(this);
@@ -440,6 +643,7 @@ std::int64_t connection::current_deadline() const noexcept {
     const timeouts& t = config_.timeouts;
     if (phase_ == phase::lingering) return linger_until_;
     if (send_blocked_) return deadline_after(send_window_start_, t.send_grace);
+    if (phase_ == phase::responding) return 0; // the application decides when it ends
     if (phase_ == phase::body_length || phase_ == phase::body_chunked)
         return deadline_after(last_activity_, t.body_read);
     if (head_started_ != 0 && (!in_.empty() || last_activity_ == head_started_))

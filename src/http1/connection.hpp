@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "http/session_stream.hpp"
 #include "http/worker.hpp"
 #include "http1/chunked.hpp"
 #include "http1/framing.hpp"
@@ -18,7 +19,7 @@
 
 namespace wharf::http1 {
 
-class connection final : public detail::io_watcher {
+class connection final : public detail::io_watcher, public detail::session_stream {
   public:
     connection(detail::worker& w, int fd, const address& peer, const address& local);
     ~connection();
@@ -31,6 +32,11 @@ class connection final : public detail::io_watcher {
     /// Closes at once, whatever is in flight.
     void abort();
 
+    // session_stream: what the session's send / read_body / post land on.
+    void send(session& s, send_flags flags, send_callback done) override;
+    void read_body(session& s, body_callback on_piece) override;
+    detail::event_loop& loop() noexcept override { return loop_; }
+
     connection* prev = nullptr; ///< worker's list
     connection* next = nullptr;
 
@@ -39,6 +45,7 @@ class connection final : public detail::io_watcher {
         head,         // waiting for (the rest of) a request head
         body_length,  // reading a Content-Length body
         body_chunked, // reading a chunked body
+        responding,   // the handler's response is still being sent (streamed)
         lingering,    // answered and shut down for writing; draining the client's bytes
         closed,
     };
@@ -48,7 +55,12 @@ class connection final : public detail::io_watcher {
     bool start_request();
     void finish_request(std::string_view body, std::size_t consumed);
     void respond_error(int status, const char* reason);
-    void write_response(bool keep_alive);
+    void queue_response(send_flags flags, send_callback done);
+    void write_response_head(bool final);
+    std::uint64_t queue_piece(detail::body_piece&& piece);
+    void log_response();
+    void maybe_complete_response();
+    void run_completions();
     void flush();
     void after_output_drained();
     void on_peer_eof();
@@ -95,6 +107,24 @@ class connection final : public detail::io_watcher {
     bool read_paused_ = false;        // stopped reading for back-pressure
     bool send_blocked_ = false;       // the socket refused part of out_
     bool peer_eof_ = false;
+
+    // The response in progress.
+    enum class body_framing : std::uint8_t { length, chunked, close_delimited };
+    body_framing out_framing_ = body_framing::length;
+    std::uint64_t promised_length_ = 0; // Content-Length sent, for length framing
+    std::uint64_t body_sent_ = 0;       // body bytes queued so far
+    std::size_t request_consumed_ = 0;  // input bytes of the request being answered
+    bool head_sent_ = false;
+    bool body_allowed_ = true;
+    bool response_keep_alive_ = true;
+    bool send_pending_ = false;
+    bool response_done_ = false;        // the last send was written: finish at a safe point
+    bool in_dispatch_ = false;
+    bool flushing_ = false;
+    bool reflush_ = false;
+    bool batching_ = false;             // inside on_readable: one flush after the batch
+    std::error_code close_reason_;
+    std::shared_ptr<connection*> self_; // weak handles for cross-thread wake-ups
 };
 
 } // namespace wharf::http1

@@ -81,7 +81,9 @@ char* write_head(char* out, const response& res, const head_options& opt) noexce
         out = put(out, value);
         out = put(out, "\r\n");
     });
-    if (opt.content_length) {
+    if (opt.chunked) {
+        out = put(out, "Transfer-Encoding: chunked\r\n");
+    } else if (opt.content_length) {
         out = put(out, "Content-Length: ");
         out = put_uint(out, opt.body_length);
         out = put(out, "\r\n");

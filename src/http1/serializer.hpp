@@ -18,6 +18,7 @@ struct head_options {
     bool keep_alive = true;       ///< false: "Connection: close"
     bool http10 = false;          ///< the request was HTTP/1.0 (keep-alive must be announced)
     bool content_length = true;   ///< send Content-Length (false for 1xx/204/304)
+    bool chunked = false;         ///< send Transfer-Encoding: chunked (instead of a length)
     std::uint64_t body_length = 0;
 };
 

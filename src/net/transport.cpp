@@ -2,6 +2,7 @@
 #include "net/transport.hpp"
 
 #include <cerrno>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,6 +23,14 @@ ssize_t socket_transport::writev(const iovec* iov, int count, bool more) noexcep
     const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
     for (;;) {
         const ssize_t n = ::sendmsg(fd_, &msg, flags);
+        if (n >= 0) return n;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+ssize_t socket_transport::sendfile(int fd, off_t* offset, std::size_t count) noexcept {
+    for (;;) {
+        const ssize_t n = ::sendfile(fd_, fd, offset, count);
         if (n >= 0) return n;
         if (errno != EINTR) return -errno;
     }

@@ -17,6 +17,9 @@ class transport {
     /// Gathers up to `count` (<= IOV_MAX) buffers; `more` hints that more data follows at once
     /// (MSG_MORE), so the kernel may hold a partial segment.
     virtual ssize_t writev(const iovec* iov, int count, bool more) noexcept = 0;
+    /// Sends up to `count` bytes of file `fd` from `*offset` (advanced by what was sent), with
+    /// the same results as writev. A transport that cannot (TLS) reads the file and writes.
+    virtual ssize_t sendfile(int fd, off_t* offset, std::size_t count) noexcept = 0;
     /// Ends our direction of the stream (FIN after what was sent).
     virtual void shutdown_write() noexcept = 0;
     virtual int fd() const noexcept = 0;
@@ -28,6 +31,7 @@ class socket_transport final : public transport {
     explicit socket_transport(int fd) noexcept : fd_(fd) {}
     ssize_t read(char* buf, std::size_t len) noexcept override;
     ssize_t writev(const iovec* iov, int count, bool more) noexcept override;
+    ssize_t sendfile(int fd, off_t* offset, std::size_t count) noexcept override;
     void shutdown_write() noexcept override;
     int fd() const noexcept override { return fd_; }
 

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+// What a session needs from the protocol carrying it (an HTTP/1 connection now, an HTTP/2
+// stream later): sending the response, reading the request body, and its loop.
+#pragma once
+
+#include "loop/event_loop.hpp"
+#include "loop/timer_heap.hpp"
+#include "wharf/session.hpp"
+
+namespace wharf::detail {
+
+class session_stream {
+public:
+    virtual void send(session& s, send_flags flags, send_callback done) = 0;
+    virtual void read_body(session& s, body_callback on_piece) = 0;
+    virtual event_loop& loop() noexcept = 0;
+
+protected:
+    ~session_stream() = default;
+};
+
+/// A session-owned timer (session::after).
+struct session_timer {
+    session_timer(event_loop& l, std::function<void()> fn, std::int64_t every)
+        : loop(l), task(std::move(fn)), period(every),
+          t([](void* self) { static_cast<session_timer*>(self)->fire(); }, this) {}
+    ~session_timer() { loop.timers().disarm(t); }
+    void fire() {
+        if (period > 0) loop.timers().arm(t, loop.now() + period);
+        task(); // may destroy this timer (the session ended): nothing after this line
+    }
+    event_loop& loop;
+    std::function<void()> task;
+    std::int64_t period;
+    timer t;
+};
+
+} // namespace wharf::detail
