@@ -36,7 +36,7 @@ struct source_read {
 /// done with the source: with no error after `end`, else with why it stopped (closed,
 /// connection_reset, timed_out, canceled).
 class body_source {
-public:
+  public:
     virtual ~body_source() = default;
 
     /// Reads up to `len` bytes into `buf`. Called on the session's loop thread only.
@@ -64,7 +64,7 @@ public:
         hook_ = std::move(hook);
     }
 
-private:
+  private:
     std::mutex mutex_;
     std::function<void()> hook_;
 };
@@ -107,11 +107,11 @@ namespace detail {
 /// it holds (calls `release`, closes the fd, tells the source it was canceled).
 struct body_piece {
     enum kind_t : std::uint8_t { bytes, borrowed, file, source } kind = bytes;
-    std::string data;                     // bytes
-    std::string_view view;                // borrowed
-    std::function<void()> release;        // borrowed
-    file_range range;                     // file
-    std::shared_ptr<body_source> src;     // source
+    std::string data;                 // bytes
+    std::string_view view;            // borrowed
+    std::function<void()> release;    // borrowed
+    file_range range;                 // file
+    std::shared_ptr<body_source> src; // source
 
     body_piece() = default;
     body_piece(body_piece&&) noexcept;

@@ -3,9 +3,9 @@
 
 #include <any>
 #include <atomic>
-#include <cstdint>
 #include <chrono>
 #include <coroutine>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -93,7 +93,7 @@ class session {
         context_destroy_ = nullptr;
     }
 
-      /// Sends the response head (on the first call) and every body piece appended since the
+    /// Sends the response head (on the first call) and every body piece appended since the
     /// last send (S16, S19). Without send_flags::more this send ends the response; the handler
     /// may return before that, and send later from a timer, a posted task or a callback.
     /// `done` gets the result once the bytes are written (or why they never will be). While one
@@ -136,7 +136,9 @@ class session {
 
     /// Called once, on the session's thread, when the connection goes away (client gone,
     /// timeout, shutdown) before the response finished.
-    void on_close(std::function<void(std::error_code)> callback) { on_close_ = std::move(callback); }
+    void on_close(std::function<void(std::error_code)> callback) {
+        on_close_ = std::move(callback);
+    }
 
     /// Runs `task` on the session's loop soon (S8); dropped if the session ends first.
     void post(std::function<void()> task);
@@ -150,7 +152,7 @@ class session {
         return {anchor_, anchor_->load(std::memory_order_relaxed)};
     }
 
-private:
+  private:
     friend struct detail::session_access;
 
     wharf::request request_;

@@ -30,7 +30,9 @@ body_piece& body_piece::operator=(body_piece&& o) noexcept {
     return *this;
 }
 
-body_piece::~body_piece() { finish(errc::canceled); }
+body_piece::~body_piece() {
+    finish(errc::canceled);
+}
 
 void body_piece::finish(std::error_code result) noexcept {
     if (release) std::exchange(release, nullptr)();
@@ -41,10 +43,14 @@ void body_piece::finish(std::error_code result) noexcept {
 
 std::optional<std::uint64_t> body_piece::size() const {
     switch (kind) {
-    case bytes: return data.size();
-    case borrowed: return view.size();
-    case file: return range.length;
-    case source: return src ? src->size() : std::optional<std::uint64_t>(0);
+    case bytes:
+        return data.size();
+    case borrowed:
+        return view.size();
+    case file:
+        return range.length;
+    case source:
+        return src ? src->size() : std::optional<std::uint64_t>(0);
     }
     return std::nullopt;
 }

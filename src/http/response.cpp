@@ -147,10 +147,14 @@ std::error_code response::append_now(body_source& source) {
         const source_read r = source.read(body_.data() + at, 16 * 1024);
         body_.resize(at + (r.status == source_read::data ? r.bytes : 0));
         switch (r.status) {
-        case source_read::data: continue;
-        case source_read::would_block: return errc::would_block;
-        case source_read::end: return {};
-        case source_read::failed: return r.error ? r.error : make_error_code(errc::closed);
+        case source_read::data:
+            continue;
+        case source_read::would_block:
+            return errc::would_block;
+        case source_read::end:
+            return {};
+        case source_read::failed:
+            return r.error ? r.error : make_error_code(errc::closed);
         }
     }
 }

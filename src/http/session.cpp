@@ -8,7 +8,9 @@ namespace wharf {
 
 session::session() : anchor_(std::make_shared<std::atomic<std::uint64_t>>(1)) {}
 
-session::~session() { reset_context(); }
+session::~session() {
+    reset_context();
+}
 
 void session::send(send_flags flags, send_callback done) {
     if (!stream_) {
@@ -38,7 +40,8 @@ void session::after(std::chrono::milliseconds delay, std::function<void()> task,
     if (!stream_) return;
     detail::event_loop& loop = stream_->loop();
     const std::int64_t ms = std::max<std::int64_t>(0, delay.count());
-    auto timer = std::make_unique<detail::session_timer>(loop, std::move(task), repeat ? std::max<std::int64_t>(ms, 1) : 0);
+    auto timer = std::make_unique<detail::session_timer>(
+        loop, std::move(task), repeat ? std::max<std::int64_t>(ms, 1) : 0);
     loop.timers().arm(timer->t, loop.now() + ms);
     timers_.push_back(std::move(timer));
 }

@@ -10,12 +10,12 @@
 namespace wharf::detail {
 
 class session_stream {
-public:
+  public:
     virtual void send(session& s, send_flags flags, send_callback done) = 0;
     virtual void read_body(session& s, body_callback on_piece) = 0;
     virtual event_loop& loop() noexcept = 0;
 
-protected:
+  protected:
     ~session_stream() = default;
 };
 

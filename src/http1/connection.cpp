@@ -310,10 +310,12 @@ void connection::finish_request(std::string_view body, std::size_t consumed) {
 
 void connection::send(session& s, send_flags flags, send_callback done) {
     std::error_code refused;
-    if (phase_ == phase::closed) refused = errc::closed;
+    if (phase_ == phase::closed)
+        refused = errc::closed;
     else if (&s != &session_ || phase_ != phase::responding || s.response_finished())
         refused = errc::invalid_argument;
-    else if (send_pending_) refused = errc::busy; // S26: never interleave two sends
+    else if (send_pending_)
+        refused = errc::busy; // S26: never interleave two sends
     if (refused) {
         if (done) done({refused, 0});
         return;
@@ -330,7 +332,8 @@ void connection::read_body(session&, body_callback on_piece) {
 void connection::write_response_head(bool final) {
     response& res = session_.response();
     const request& req = session_.request();
-    if (auto c = res.headers().get("Connection"); c && iequals(*c, "close")) response_keep_alive_ = false;
+    if (auto c = res.headers().get("Connection"); c && iequals(*c, "close"))
+        response_keep_alive_ = false;
     const int status = res.status();
     const bool no_body = status_forbids_body(status);
     body_allowed_ = !no_body && req.method() != method::head;
@@ -387,7 +390,8 @@ std::uint64_t connection::queue_piece(detail::body_piece&& piece) {
     }
     if (out_framing_ == body_framing::chunked && size) {
         char line[24];
-        const int n = std::snprintf(line, sizeof line, "%llx\r\n", static_cast<unsigned long long>(*size));
+        const int n =
+            std::snprintf(line, sizeof line, "%llx\r\n", static_cast<unsigned long long>(*size));
         out_.append({line, static_cast<std::size_t>(n)});
         out_.append_piece(std::move(piece), false);
         out_.append("\r\n");
@@ -407,7 +411,8 @@ void connection::queue_response(send_flags flags, send_callback done) {
     std::uint64_t bytes = 0;
     auto& pieces = res.pieces();
     if (body_allowed_) {
-        for (auto& piece : pieces) bytes += queue_piece(std::move(piece));
+        for (auto& piece : pieces)
+            bytes += queue_piece(std::move(piece));
         std::string& memory = res.body_buffer();
         if (!memory.empty()) {
             bytes += memory.size();
@@ -423,7 +428,8 @@ void connection::queue_response(send_flags flags, send_callback done) {
             memory.clear();
         }
     } else {
-        for (auto& piece : pieces) piece.finish({}); // HEAD, 204, 304: nothing goes out
+        for (auto& piece : pieces)
+            piece.finish({}); // HEAD, 204, 304: nothing goes out
         res.body_buffer().clear();
     }
     pieces.clear();
@@ -620,8 +626,8 @@ void connection::abort() {
 
 void connection::close() {
     if (phase_ == phase::closed) return;
-    const bool unfinished = session_.response_started() ? !session_.response_finished()
-                                                        : phase_ == phase::responding;
+    const bool unfinished =
+        session_.response_started() ? !session_.response_finished() : phase_ == phase::responding;
     phase_ = phase::closed;
     loop_.timers().disarm(timer_);
     loop_.unschedule(this);

@@ -118,11 +118,11 @@ class connection final : public detail::io_watcher, public detail::session_strea
     bool body_allowed_ = true;
     bool response_keep_alive_ = true;
     bool send_pending_ = false;
-    bool response_done_ = false;        // the last send was written: finish at a safe point
+    bool response_done_ = false; // the last send was written: finish at a safe point
     bool in_dispatch_ = false;
     bool flushing_ = false;
     bool reflush_ = false;
-    bool batching_ = false;             // inside on_readable: one flush after the batch
+    bool batching_ = false; // inside on_readable: one flush after the batch
     std::error_code close_reason_;
     std::shared_ptr<connection*> self_; // weak handles for cross-thread wake-ups
 };

@@ -138,11 +138,14 @@ send_queue::flush_result send_queue::flush(transport& t) {
             front.body.range.length > 0) {
             file_range& r = front.body.range;
             auto offset = static_cast<off_t>(r.offset);
-            const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(r.length, max_sendfile));
+            const std::size_t want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(r.length, max_sendfile));
             const ssize_t n = t.sendfile(r.fd, &offset, want);
             if (n < 0) {
-                if (n == -EAGAIN) result.blocked = true;
-                else result.error = static_cast<int>(-n);
+                if (n == -EAGAIN)
+                    result.blocked = true;
+                else
+                    result.error = static_cast<int>(-n);
                 return result;
             }
             if (n == 0) { // the file shrank under us: the framing promised more bytes
@@ -226,16 +229,20 @@ send_queue::flush_result send_queue::flush(transport& t) {
             offered += bytes.size();
             ++count;
             // Nothing after a source may go before the source's next bytes.
-            if (s.kind == segment::piece && s.body.kind == body_piece::source && !s.source_ended) break;
+            if (s.kind == segment::piece && s.body.kind == body_piece::source && !s.source_ended)
+                break;
         }
         // With a file next, hold the head back so it shares a segment with the file's bytes.
         const std::size_t after = head_ + static_cast<std::size_t>(count);
-        const bool file_next = after < segments_.size() && segments_[after].kind == segment::piece &&
+        const bool file_next = after < segments_.size() &&
+                               segments_[after].kind == segment::piece &&
                                segments_[after].body.kind == body_piece::file;
         const ssize_t n = t.writev(iov, count, hold || file_next);
         if (n < 0) {
-            if (n == -EAGAIN) result.blocked = true;
-            else result.error = static_cast<int>(-n);
+            if (n == -EAGAIN)
+                result.blocked = true;
+            else
+                result.error = static_cast<int>(-n);
             return result;
         }
         result.written += static_cast<std::size_t>(n);
@@ -277,7 +284,8 @@ void send_queue::cancel(std::error_code why) {
 body_source* send_queue::waiting_source() noexcept {
     if (empty()) return nullptr;
     segment& s = segments_[head_];
-    return (s.kind == segment::piece && s.body.kind == body_piece::source) ? s.body.src.get() : nullptr;
+    return (s.kind == segment::piece && s.body.kind == body_piece::source) ? s.body.src.get()
+                                                                           : nullptr;
 }
 
 } // namespace wharf::detail

@@ -19,7 +19,7 @@
 namespace wharf::detail {
 
 class send_queue {
-public:
+  public:
     /// Bodies at least this large are queued by ownership rather than copied.
     static constexpr std::size_t copy_limit = 16 * 1024;
     /// How much of a source is read at once (and so buffered per connection at most).
@@ -73,17 +73,17 @@ public:
     /// The source at the front, if the queue waits on one (for its readable hook).
     body_source* waiting_source() noexcept;
 
-private:
+  private:
     struct segment {
         enum kind_t : std::uint8_t { bytes, piece, marker } kind = bytes;
-        std::string data;       // bytes; for a source, what was read and not yet sent
-        std::size_t sent = 0;   // of data (or of the borrowed view)
+        std::string data;     // bytes; for a source, what was read and not yet sent
+        std::size_t sent = 0; // of data (or of the borrowed view)
         bool copy_target = false;
         bool hold = false;
-        bool chunked = false;   // source: frame each read as a chunk
+        bool chunked = false; // source: frame each read as a chunk
         bool source_ended = false;
-        body_piece body;        // borrowed / file / source
-        send_callback done;     // marker
+        body_piece body;    // borrowed / file / source
+        send_callback done; // marker
         std::uint64_t done_bytes = 0;
     };
     std::string& tail() noexcept { return segments_.back().data; }
@@ -94,9 +94,9 @@ private:
     void pop_front();
 
     std::vector<segment> segments_;
-    std::size_t head_ = 0;      // first live segment
+    std::size_t head_ = 0; // first live segment
     std::size_t tail_used_ = 0;
-    std::string spare_;         // a sent copy buffer, kept for the next response
+    std::string spare_; // a sent copy buffer, kept for the next response
     std::size_t size_ = 0;
     bool hold_ = false;
     std::vector<std::pair<send_callback, send_result>> completions_;

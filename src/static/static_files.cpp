@@ -65,18 +65,6 @@ bool inside(const std::string& real_root, const char* resolved) noexcept {
                               (r[real_root.size()] == '/' || real_root == "/"));
 }
 
-bool read_file(int fd, std::size_t size, std::string& out) {
-    out.resize(size);
-    std::size_t done = 0;
-    while (done < size) {
-        const ssize_t n = ::read(fd, out.data() + done, size - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 } // namespace
 
 std::string_view mime_type(std::string_view file_name) noexcept {
@@ -144,15 +132,9 @@ handler static_files(std::string root) {
                 res.not_found();
             return;
         }
-        std::string& body = res.body_buffer();
-        const bool ok = read_file(fd, static_cast<std::size_t>(fst.st_size), body);
-        ::close(fd);
-        if (!ok) {
-            body.clear();
-            res.server_error();
-            return;
-        }
+        // Zero-copy: the range goes out with sendfile(); the response closes the fd.
         res.status(200).content_type(mime_type(file));
+        res.append_file(file_range{fd, 0, static_cast<std::uint64_t>(fst.st_size), true});
     };
 }
 

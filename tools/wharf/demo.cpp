@@ -1,14 +1,101 @@
 // SPDX-License-Identifier: MIT
 #include "demo.hpp"
 
+#include <charconv>
+#include <memory>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
+#include "pattern.hpp"
+
 namespace wharf_cli {
+namespace {
+
+/// The query parameter `name` as an integer in [min, max]; `fallback` when absent; nullopt
+/// (and a 400 already set on the response) when malformed or out of range.
+std::optional<std::uint64_t> int_param(wharf::session& s, std::string_view name, std::uint64_t min,
+                                       std::uint64_t max, std::optional<std::uint64_t> fallback) {
+    const auto text = s.request().query_param(name);
+    if (!text) {
+        if (fallback) return fallback;
+        s.response().set_std(400).format("missing query parameter '{}'\n", name);
+        return std::nullopt;
+    }
+    std::uint64_t v = 0;
+    const char* end = text->data() + text->size();
+    const auto [ptr, ec] = std::from_chars(text->data(), end, v);
+    if (ec != std::errc{} || ptr != end || text->empty() || v < min || v > max) {
+        s.response().set_std(400).format("query parameter '{}' must be an integer in [{}, {}]\n",
+                                         name, min, max);
+        return std::nullopt;
+    }
+    return v;
+}
+
+/// GET /stream: `chunks` pieces of `size` bytes, each flushed, `delay_ms` apart.
+struct stream_state {
+    std::uint64_t chunks, size, delay_ms, sent = 0;
+};
+
+void stream_next(wharf::session& s) {
+    auto* st = s.context<stream_state>();
+    if (!st) return;
+    if (st->sent == st->chunks) {
+        s.send(); // ends the body (the last chunk on HTTP/1.1, the close on HTTP/1.0)
+        return;
+    }
+    const std::uint64_t at = st->sent * st->size;
+    s.response().append(pattern(static_cast<std::size_t>(st->size), at));
+    ++st->sent;
+    s.flush([&s](wharf::send_result r) {
+        if (r.error) return; // the client went away; the session ends with the connection
+        auto* state = s.context<stream_state>();
+        if (!state) return;
+        if (state->delay_ms == 0 || state->sent == state->chunks) {
+            stream_next(s);
+        } else {
+            s.after(std::chrono::milliseconds(state->delay_ms), [&s] { stream_next(s); });
+        }
+    });
+}
+
+} // namespace
 
 void add_demo_routes(wharf::router& routes) {
-    routes.get("/plaintext", [](wharf::session& s) {
-        s.response().body("Hello, World!", "text/plain");
+    routes.get("/stream", [](wharf::session& s) {
+        const auto chunks = int_param(s, "chunks", 0, 1'000'000, 10);
+        if (!chunks) return;
+        const auto size = int_param(s, "size", 1, 16 << 20, 1024);
+        if (!size) return;
+        const auto delay = int_param(s, "delay_ms", 0, 60'000, 0);
+        if (!delay) return;
+        s.response().content_type("text/plain");
+        s.emplace_context<stream_state>(stream_state{*chunks, *size, *delay});
+        stream_next(s);
     });
+    routes.get("/bytes", [](wharf::session& s) {
+        const auto n = int_param(s, "n", 0, std::uint64_t{1} << 40, std::nullopt);
+        if (!n) return;
+        s.response().content_type("application/octet-stream");
+        s.response().append_source(std::make_shared<pattern_source>(*n));
+    });
+    routes.get("/gather", [](wharf::session& s) {
+        const auto parts = int_param(s, "parts", 1, 9999, std::nullopt);
+        if (!parts) return;
+        const auto size = int_param(s, "size", 1, 1 << 20, std::nullopt);
+        if (!size) return;
+        if (*parts * *size > (std::uint64_t{256} << 20)) {
+            s.response().set_std(400).append("parts * size must be at most 256 MiB\n");
+            return;
+        }
+        // K separate memory chunks, handed over in one send (S25).
+        s.response().content_type("application/octet-stream");
+        for (std::uint64_t i = 0; i < *parts; ++i)
+            s.response().append_chunk(pattern(static_cast<std::size_t>(*size), i * *size));
+    });
+    routes.get("/plaintext",
+               [](wharf::session& s) { s.response().body("Hello, World!", "text/plain"); });
     routes.get("/json", [](wharf::session& s) {
         s.response().json(nlohmann::json{{"message", "Hello, World!"}}.dump());
     });

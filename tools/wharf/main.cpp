@@ -31,9 +31,8 @@ int serve(const serve_options& opt) {
     if (!opt.listen.empty()) config.listen = opt.listen;
     config.workers = opt.workers;
     config.access_log = opt.access_log;
-    config.access_log_format = opt.access_log_format == "combined"
-                                   ? wharf::log_format::combined
-                                   : wharf::log_format::common;
+    config.access_log_format = opt.access_log_format == "combined" ? wharf::log_format::combined
+                                                                   : wharf::log_format::common;
     config.limits.max_connections = opt.max_connections;
     config.server_name = opt.server_name;
 
@@ -57,8 +56,10 @@ int serve(const serve_options& opt) {
 
     if (std::error_code ec = srv.start()) {
         std::string where;
-        for (const auto& l : srv.config().listen) where += (where.empty() ? "" : ", ") + l;
-        std::fprintf(stderr, "wharf: cannot listen on %s: %s\n", where.c_str(), ec.message().c_str());
+        for (const auto& l : srv.config().listen)
+            where += (where.empty() ? "" : ", ") + l;
+        std::fprintf(stderr, "wharf: cannot listen on %s: %s\n", where.c_str(),
+                     ec.message().c_str());
         return 1;
     }
     for (const wharf::address& a : srv.local_addresses())
@@ -68,7 +69,8 @@ int serve(const serve_options& opt) {
 
     int sig = 0;
     sigwait(&signals, &sig);
-    std::fprintf(stderr, "wharf: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    std::fprintf(stderr, "wharf: %s received, shutting down\n",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM");
     srv.stop();
     srv.wait();
     return 0;
@@ -82,7 +84,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
 
     serve_options opt;
-    CLI::App* serve_cmd = app.add_subcommand("serve", "Serve DIR (default .) and the demo endpoints");
+    CLI::App* serve_cmd =
+        app.add_subcommand("serve", "Serve DIR (default .) and the demo endpoints");
     serve_cmd->add_option("dir", opt.dir, "Directory to serve")->check(CLI::ExistingDirectory);
     serve_cmd->add_option("--listen,-l", opt.listen,
                           "Address to listen on (ADDR:PORT, [V6]:PORT, unix:PATH); repeatable "

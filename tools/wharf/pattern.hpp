@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+// The demo bodies' deterministic pattern: byte i of a body is 'a' + (i % 26).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <wharf/body.hpp>
+
+namespace wharf_cli {
+
+/// Fills `out[0, len)` with the pattern as it continues from body offset `at`.
+inline void fill_pattern(char* out, std::size_t len, std::uint64_t at) noexcept {
+    auto phase = static_cast<unsigned>(at % 26);
+    for (std::size_t i = 0; i < len; ++i) {
+        out[i] = static_cast<char>('a' + phase);
+        phase = phase == 25 ? 0 : phase + 1;
+    }
+}
+
+inline std::string pattern(std::size_t len, std::uint64_t at = 0) {
+    std::string s(len, '\0');
+    fill_pattern(s.data(), len, at);
+    return s;
+}
+
+/// A source of `total` pattern bytes, produced as the client reads them (never buffered).
+class pattern_source final : public wharf::body_source {
+  public:
+    explicit pattern_source(std::uint64_t total) noexcept : total_(total) {}
+    wharf::source_read read(char* buf, std::size_t len) override {
+        if (at_ == total_) return wharf::source_read::finished();
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(len, total_ - at_));
+        fill_pattern(buf, n, at_);
+        at_ += n;
+        return wharf::source_read::got(n);
+    }
+    std::optional<std::uint64_t> size() const override { return total_; }
+
+  private:
+    std::uint64_t total_;
+    std::uint64_t at_ = 0;
+};
+
+} // namespace wharf_cli
