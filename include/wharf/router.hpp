@@ -24,7 +24,17 @@ struct route_match {
     const handler* target = nullptr;     ///< nullptr: no route for this method
     std::any* service_context = nullptr; ///< the context registered with the route
     std::uint32_t allowed_methods = 0;   ///< bit (1 << method) per method the path accepts
+    bool stream_body = false;            ///< the route reads its body with session::read_body
     bool path_found() const noexcept { return allowed_methods != 0; }
+};
+
+/// How a route wants its request.
+struct route_options {
+    std::any service_context; ///< handed to the handler as session::service_context<T>()
+    /// The handler runs as soon as the head has arrived and reads the body itself, piece by
+    /// piece, with session::read_body (no buffering, no max_body_size). Otherwise the body is
+    /// buffered (up to limits.max_body_size) before the handler runs.
+    bool stream_body = false;
 };
 
 /// Maps method + path patterns to handlers (S1).
@@ -47,6 +57,7 @@ class router {
                   std::any service_context = {});
     router& route(std::initializer_list<wharf::method> methods, std::string_view pattern, handler h,
                   std::any service_context = {});
+    router& route(wharf::method m, std::string_view pattern, handler h, route_options options);
     /// Adds a route for every method, named or not.
     router& any(std::string_view pattern, handler h, std::any service_context = {});
 
@@ -67,6 +78,8 @@ class router {
     struct node; ///< internal
 
   private:
+    router& add(std::initializer_list<wharf::method> methods, std::string_view pattern, handler h,
+                std::any service_context, bool stream_body);
     std::unique_ptr<node> root_;
 };
 

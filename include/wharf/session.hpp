@@ -94,10 +94,12 @@ class session {
     }
 
     /// Sends the response head (on the first call) and every body piece appended since the
-    /// last send (S16, S19). Without send_flags::more this send ends the response; the handler
-    /// may return before that, and send later from a timer, a posted task or a callback.
-    /// `done` gets the result once the bytes are written (or why they never will be). While one
-    /// send is pending, another completes at once with errc::busy and changes nothing (S26).
+    /// last send (S16, S19). A handler that returns without sending gets its response sent
+    /// for it, unless it left work behind (read_body, after, post): then it must send later.
+    /// Without send_flags::more this send ends the response; the handler may return before that,
+    /// and send later from a timer, a posted task or a callback. `done` gets the result once the
+    /// bytes are written (or why they never will be). While one send is pending, another completes
+    /// at once with errc::busy and changes nothing (S26).
     void send(send_flags flags = send_flags::none, send_callback done = {});
     /// Sends what is buffered now and keeps the response open (S10).
     void flush(send_callback done = {}) { send(send_flags::more, std::move(done)); }
@@ -165,6 +167,7 @@ class session {
     detail::session_stream* stream_ = nullptr;
     bool started_ = false;
     bool finished_ = false;
+    bool async_ = false; // the handler left work behind (a body read, a timer, a post)
     std::function<void(std::error_code)> on_close_;
     std::vector<std::unique_ptr<detail::session_timer>> timers_;
     // Bumped when the request ends, which expires its tokens.

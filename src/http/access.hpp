@@ -63,6 +63,7 @@ struct session_access {
     static void set_stream(session& s, session_stream* stream) noexcept { s.stream_ = stream; }
     static void mark_started(session& s) noexcept { s.started_ = true; }
     static void mark_finished(session& s) noexcept { s.finished_ = true; }
+    static bool left_work_behind(const session& s) noexcept { return s.async_; }
     /// The connection went away before the response finished: tell the handler, once.
     static void notify_closed(session& s, std::error_code why) {
         s.timers_.clear();
@@ -75,7 +76,7 @@ struct session_access {
         s.on_close_ = nullptr;
         s.reset_context();
         s.service_context_ = nullptr;
-        s.started_ = s.finished_ = false;
+        s.started_ = s.finished_ = s.async_ = false;
         request_access::reset(s.request_);
         response_access::reset(s.response_);
     }

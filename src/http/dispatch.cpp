@@ -74,7 +74,7 @@ bool dispatch(const router& routes, session& s) {
     bool threw = false;
     try {
         (*m.target)(s);
-        if (!s.response_started()) apply_default_body(res);
+        if (!s.response_started() && !session_access::left_work_behind(s)) apply_default_body(res);
     } catch (const std::exception& e) {
         threw = true;
         std::fprintf(stderr, "wharf: handler for %.*s %.*s threw: %s\n",

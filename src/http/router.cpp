@@ -19,6 +19,7 @@ constexpr std::uint32_t bit(method m) noexcept {
 struct route_entry {
     handler fn;
     std::any context;
+    bool stream_body = false;
 };
 
 } // namespace
@@ -59,6 +60,7 @@ struct walker {
         if (route_entry* e = n.find(m)) {
             result.target = &e->fn;
             result.service_context = e->context.has_value() ? &e->context : nullptr;
+            result.stream_body = e->stream_body;
             result.allowed_methods |= n.methods();
             return true;
         }
@@ -107,6 +109,10 @@ router& router::route(method m, std::string_view pattern, handler h, std::any se
     return route({m}, pattern, std::move(h), std::move(service_context));
 }
 
+router& router::route(method m, std::string_view pattern, handler h, route_options options) {
+    return add({m}, pattern, std::move(h), std::move(options.service_context), options.stream_body);
+}
+
 router& router::any(std::string_view pattern, handler h, std::any service_context) {
     return route({method::get, method::head, method::post, method::put, method::delete_,
                   method::connect, method::options, method::trace, method::patch, method::other},
@@ -115,6 +121,11 @@ router& router::any(std::string_view pattern, handler h, std::any service_contex
 
 router& router::route(std::initializer_list<method> methods, std::string_view pattern, handler h,
                       std::any service_context) {
+    return add(methods, pattern, std::move(h), std::move(service_context), false);
+}
+
+router& router::add(std::initializer_list<method> methods, std::string_view pattern, handler h,
+                    std::any service_context, bool stream_body) {
     if (pattern.empty() || pattern[0] != '/')
         throw std::invalid_argument("route pattern must start with '/': " + std::string(pattern));
     node* n = root_.get();
@@ -164,7 +175,8 @@ router& router::route(std::initializer_list<method> methods, std::string_view pa
         if (slot)
             throw std::invalid_argument("duplicate route: " + std::string(to_string(m)) + " " +
                                         std::string(pattern));
-        slot.emplace(route_entry{[shared](session& s) { (*shared)(s); }, service_context});
+        slot.emplace(
+            route_entry{[shared](session& s) { (*shared)(s); }, service_context, stream_body});
     }
     if (methods.size() == 1) {
         // The common case keeps a direct handler, without the shared indirection.

@@ -21,6 +21,7 @@ void session::send(send_flags flags, send_callback done) {
 }
 
 void session::read_body(body_callback on_piece) {
+    async_ = true;
     if (!stream_) {
         on_piece(make_error_code(errc::closed), {}, true);
         return;
@@ -30,6 +31,7 @@ void session::read_body(body_callback on_piece) {
 
 void session::post(std::function<void()> task) {
     if (!stream_) return;
+    async_ = true;
     // The token keeps the task from touching a session whose request has ended.
     stream_->loop().defer([token = token(), task = std::move(task)] {
         if (!token.expired()) task();
@@ -38,6 +40,7 @@ void session::post(std::function<void()> task) {
 
 void session::after(std::chrono::milliseconds delay, std::function<void()> task, bool repeat) {
     if (!stream_) return;
+    async_ = true;
     detail::event_loop& loop = stream_->loop();
     const std::int64_t ms = std::max<std::int64_t>(0, delay.count());
     auto timer = std::make_unique<detail::session_timer>(

@@ -19,6 +19,7 @@ constexpr int reads_per_event = 16;      // then yield to other connections (fai
 constexpr std::int64_t linger_ms = 2000; // how long to drain a client after an error answer
 constexpr std::size_t linger_max_bytes = 1024 * 1024;
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::size_t send_queue_window = 64 * 1024; // body bytes buffered for a slow handler
 
 std::int64_t deadline_after(std::int64_t from, milliseconds span) noexcept {
     return span.count() > 0 ? from + span.count() : 0;
@@ -77,7 +78,15 @@ void connection::on_readable(bool until_eof) {
     // Requests already buffered (behind a finished streamed response) go first.
     if (!in_.empty() && phase_ == phase::head) process();
     for (int i = 0; i < reads_per_event && phase_ != phase::closed; ++i) {
-        if (phase_ != phase::lingering && (output_full() || close_after_output_)) {
+        const bool body_streaming =
+            streaming_body_ && !body_finished_ && phase_ == phase::responding;
+        if (body_streaming && in_.size() >= send_queue_window) {
+            read_paused_ = true; // the handler has not taken what is here yet
+            drained = true;
+            break;
+        }
+        if (!body_streaming && phase_ != phase::lingering &&
+            (output_full() || close_after_output_)) {
             // Back-pressure: leave the bytes in the kernel until the answers go out.
             read_paused_ = !close_after_output_;
             drained = true;
@@ -105,7 +114,10 @@ void connection::on_readable(bool until_eof) {
                 continue;
             }
             in_.commit(static_cast<std::size_t>(n));
-            process();
+            if (body_streaming)
+                try_deliver_body();
+            else
+                process();
             if (static_cast<std::size_t>(n) < room && !until_eof) {
                 drained = true; // a short read emptied the socket; the next edge tells us more
                 break;
@@ -234,6 +246,10 @@ bool connection::start_request() {
         finish_request({}, head_len_);
         return true;
     case request_framing::length:
+        if (wants_streamed_body()) {
+            start_streamed_request();
+            return true;
+        }
         if (framing_.content_length > config_.limits.max_body_size) {
             respond_error(413, "request body too large");
             return false;
@@ -241,6 +257,10 @@ bool connection::start_request() {
         phase_ = phase::body_length;
         break;
     case request_framing::chunked:
+        if (wants_streamed_body()) {
+            start_streamed_request();
+            return true;
+        }
         chunked_.reset();
         body_raw_ = body_decoded_ = 0;
         phase_ = phase::body_chunked;
@@ -253,7 +273,7 @@ bool connection::start_request() {
 
 void connection::finish_request(std::string_view body, std::size_t consumed) {
     using detail::request_access;
-    if (in_.data() != head_base_) {
+    if (!streaming_body_ && in_.data() != head_base_) {
         // The buffer moved while the body arrived: the head's views must be taken again.
         const head_limits limits{config_.limits.max_request_line, config_.limits.max_header_bytes};
         auto& scratch = worker_.scratch_fields();
@@ -300,7 +320,7 @@ void connection::finish_request(std::string_view body, std::size_t consumed) {
         abort();
         return;
     }
-    if (!session_.response_started()) {
+    if (!session_.response_started() && !detail::session_access::left_work_behind(session_)) {
         // The common case: the handler built the whole response and returned.
         if (session_.response().closes_connection()) response_keep_alive_ = false;
         queue_response(send_flags::none, {});
@@ -325,8 +345,117 @@ void connection::send(session& s, send_flags flags, send_callback done) {
 }
 
 void connection::read_body(session&, body_callback on_piece) {
-    // Request bodies are buffered before dispatch for now; a handler sees them in request().
-    on_piece({}, session_.request().body(), true);
+    if (phase_ == phase::closed) {
+        on_piece(make_error_code(errc::closed), {}, true);
+        return;
+    }
+    if (!streaming_body_) {
+        // A buffered route: the whole body is already here.
+        on_piece({}, session_.request().body(), true);
+        return;
+    }
+    if (body_finished_) {
+        on_piece({}, {}, true);
+        return;
+    }
+    if (body_reader_) {
+        on_piece(make_error_code(errc::busy), {}, false);
+        return;
+    }
+    body_reader_ = std::move(on_piece);
+    if (!continue_sent_) {
+        // RFC 9110 §10.1.1: ask for the body only now that the handler wants it.
+        continue_sent_ = true;
+        if (in_.empty()) {
+            out_.append(continue_line);
+            if (!batching_) flush();
+        }
+    }
+    if (!delivering_) try_deliver_body();
+}
+
+bool connection::wants_streamed_body() {
+    detail::target_parts target;
+    if (!detail::split_target(head_.target, target)) return false;
+    std::string decoded;
+    std::string_view path = target.path;
+    if (!detail::decoding_is_identity(path, false)) {
+        if (!detail::percent_decode(path, decoded, false)) return false;
+        path = decoded;
+    }
+    route_params_.clear();
+    const route_match m =
+        worker_.state().routes.match(method_from_string(head_.method), path, route_params_);
+    return m.target && m.stream_body;
+}
+
+void connection::start_streamed_request() {
+    // The body will flow through the receive buffer while the handler still uses the head:
+    // give the head bytes their own storage and take the views again from there.
+    pinned_head_.assign(in_.data(), head_len_);
+    const head_limits limits{config_.limits.max_request_line, config_.limits.max_header_bytes};
+    auto& scratch = worker_.scratch_fields();
+    (void)parse_request_head(pinned_head_.data(), pinned_head_.size(), head_, scratch, limits);
+    fields_.assign(scratch.begin(),
+                   scratch.begin() + static_cast<std::ptrdiff_t>(head_.num_headers));
+    framing_ = analyze_request(head_, fields_);
+    in_.consume(head_len_);
+    head_len_ = 0;
+    streaming_body_ = true;
+    body_finished_ = false;
+    continue_sent_ = !framing_.expect_continue || !in_.empty();
+    body_remaining_ = framing_.content_length;
+    chunked_ = chunked_decoder(
+        {config_.limits.max_chunk_extension, config_.limits.max_trailer_bytes, UINT64_MAX});
+    finish_request({}, 0);
+}
+
+void connection::try_deliver_body() {
+    delivering_ = true;
+    while (body_reader_ && !body_finished_ && phase_ != phase::closed && !in_.empty()) {
+        std::string_view piece;
+        std::size_t used = 0;
+        bool last = false;
+        if (framing_.body == request_framing::length) {
+            const auto n =
+                static_cast<std::size_t>(std::min<std::uint64_t>(in_.size(), body_remaining_));
+            piece = {in_.data(), n};
+            used = n;
+            body_remaining_ -= n;
+            last = body_remaining_ == 0;
+        } else {
+            const auto r = chunked_.decode(in_.data(), in_.data(), in_.size(), trailers_);
+            if (r.kind == chunked_decoder::result::error) {
+                auto reader = std::exchange(body_reader_, nullptr);
+                reader(make_error_code(errc::invalid_argument), {}, true);
+                if (phase_ == phase::closed) break;
+                if (!session_.response_started()) {
+                    respond_error(r.status, r.reason);
+                } else {
+                    abort();
+                }
+                break;
+            }
+            piece = {in_.data(), r.produced};
+            used = r.consumed;
+            last = r.kind == chunked_decoder::result::done;
+            if (piece.empty() && !last) {
+                in_.consume(used); // chunk framing only: wait for payload
+                continue;
+            }
+        }
+        if (last) body_finished_ = true;
+        auto reader = std::exchange(body_reader_, nullptr);
+        reader({}, piece, last);
+        if (phase_ == phase::closed) break;
+        in_.consume(used);
+    }
+    delivering_ = false;
+    if (phase_ == phase::closed) return;
+    if (read_paused_ && streaming_body_ && in_.size() < send_queue_window) {
+        read_paused_ = false;
+        loop_.schedule_read(this);
+    }
 }
 
 void connection::write_response_head(bool final) {
@@ -489,6 +618,13 @@ void connection::log_response() {
 void connection::maybe_complete_response() {
     if (!response_done_ || in_dispatch_ || phase_ != phase::responding) return;
     response_done_ = false;
+    if (streaming_body_) {
+        // An unread rest of the body cannot be told from the next request: close after.
+        if (!body_finished_) close_after_output_ = true;
+        streaming_body_ = false;
+        body_reader_ = nullptr;
+        pinned_head_.clear();
+    }
     in_.consume(request_consumed_);
     request_consumed_ = 0;
     phase_ = phase::head;
@@ -638,6 +774,7 @@ void connection::close() {
     // Everything still queued is released and every pending send learns why (S16).
     const std::error_code why = close_reason_ ? close_reason_ : make_error_code(errc::closed);
     out_.cancel(why);
+    if (auto reader = std::exchange(body_reader_, nullptr)) reader(why, {}, true);
     if (unfinished) detail::session_access::notify_closed(session_, why);
     run_completions();
     detail::session_access::reset(session_);
@@ -649,7 +786,12 @@ std::int64_t connection::current_deadline() const noexcept {
     const timeouts& t = config_.timeouts;
     if (phase_ == phase::lingering) return linger_until_;
     if (send_blocked_) return deadline_after(send_window_start_, t.send_grace);
-    if (phase_ == phase::responding) return 0; // the application decides when it ends
+    if (phase_ == phase::responding) {
+        // The application decides when the response ends; a body it waits for must come.
+        if (streaming_body_ && !body_finished_ && body_reader_)
+            return deadline_after(last_activity_, t.body_read);
+        return 0;
+    }
     if (phase_ == phase::body_length || phase_ == phase::body_chunked)
         return deadline_after(last_activity_, t.body_read);
     if (head_started_ != 0 && (!in_.empty() || last_activity_ == head_started_))

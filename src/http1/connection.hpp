@@ -60,6 +60,9 @@ class connection final : public detail::io_watcher, public detail::session_strea
     std::uint64_t queue_piece(detail::body_piece&& piece);
     void log_response();
     void maybe_complete_response();
+    bool wants_streamed_body();
+    void start_streamed_request();
+    void try_deliver_body();
     void run_completions();
     void flush();
     void after_output_drained();
@@ -125,6 +128,16 @@ class connection final : public detail::io_watcher, public detail::session_strea
     bool batching_ = false; // inside on_readable: one flush after the batch
     std::error_code close_reason_;
     std::shared_ptr<connection*> self_; // weak handles for cross-thread wake-ups
+
+    // A request body the handler reads itself (route_options::stream_body).
+    bool streaming_body_ = false;
+    bool body_finished_ = false;
+    bool continue_sent_ = true;
+    bool delivering_ = false;
+    std::uint64_t body_remaining_ = 0; // length framing
+    body_callback body_reader_;
+    std::string pinned_head_; // the head's bytes, owned while the body streams past
+    std::vector<std::pair<std::string_view, std::string_view>> route_params_;
 };
 
 } // namespace wharf::http1

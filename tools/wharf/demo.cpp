@@ -6,6 +6,7 @@
 #include <optional>
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include "pattern.hpp"
 
@@ -60,9 +61,49 @@ void stream_next(wharf::session& s) {
     });
 }
 
+/// POST /upload-digest: the body is hashed as it streams in, never held whole.
+struct digest_state {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    std::uint64_t bytes = 0;
+    digest_state() { EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr); }
+    digest_state(const digest_state&) = delete;
+    digest_state& operator=(const digest_state&) = delete;
+    ~digest_state() { EVP_MD_CTX_free(ctx); }
+};
+
+void digest_more(wharf::session& s) {
+    s.read_body([&s](std::error_code ec, std::string_view piece, bool last) {
+        auto* st = s.context<digest_state>();
+        if (ec || !st) return; // the client went away
+        EVP_DigestUpdate(st->ctx, piece.data(), piece.size());
+        st->bytes += piece.size();
+        if (!last) {
+            digest_more(s);
+            return;
+        }
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        EVP_DigestFinal_ex(st->ctx, md, &len);
+        std::string hex;
+        for (unsigned i = 0; i < len; ++i)
+            hex += fmt::format("{:02x}", md[i]);
+        s.response().json(nlohmann::json{{"bytes", st->bytes}, {"sha256", hex}}.dump());
+        s.send();
+    });
+}
+
 } // namespace
 
 void add_demo_routes(wharf::router& routes) {
+    wharf::route_options streamed;
+    streamed.stream_body = true;
+    routes.route(
+        wharf::method::post, "/upload-digest",
+        [](wharf::session& s) {
+            s.emplace_context<digest_state>();
+            digest_more(s);
+        },
+        streamed);
     routes.get("/stream", [](wharf::session& s) {
         const auto chunks = int_param(s, "chunks", 0, 1'000'000, 10);
         if (!chunks) return;
