@@ -104,6 +104,12 @@ class session {
     /// Sends what is buffered now and keeps the response open (S10).
     void flush(send_callback done = {}) { send(send_flags::more, std::move(done)); }
 
+    /// S27, the blocking form: from a thread that is NOT the session's loop, appends `body` and
+    /// sends on the loop, then waits for the result. Safe even when the request has ended
+    /// meanwhile (the result is then errc::closed); on the loop's own thread it refuses
+    /// (errc::invalid_argument) rather than deadlock.
+    send_result send_blocking(std::string body, send_flags flags = send_flags::none);
+
     /// `co_await s.async_send(flags)`: a send whose completion resumes the coroutine.
     struct send_awaiter {
         session* self;
@@ -126,6 +132,10 @@ class session {
         send_result await_resume() const noexcept { return result; }
     };
     send_awaiter async_send(send_flags flags = send_flags::none) { return {this, flags}; }
+
+    /// Tells the library the handler will finish the response later (from a callback, a timer
+    /// or another thread through send_blocking); without it, returning sends the response.
+    void defer() noexcept { async_ = true; }
 
     /// True once the head was sent; true once the last send was queued.
     bool response_started() const noexcept { return started_; }

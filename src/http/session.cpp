@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "wharf/session.hpp"
 
+#include <future>
+
 #include "http/session_stream.hpp"
 #include "wharf/error.hpp"
 
@@ -18,6 +20,23 @@ void session::send(send_flags flags, send_callback done) {
         return;
     }
     stream_->send(*this, flags, std::move(done));
+}
+
+send_result session::send_blocking(std::string body, send_flags flags) {
+    if (!stream_) return {make_error_code(errc::closed), 0};
+    detail::event_loop& loop = stream_->loop();
+    if (loop.on_loop_thread()) return {make_error_code(errc::invalid_argument), 0};
+    auto done = std::make_shared<std::promise<send_result>>();
+    std::future<send_result> result = done->get_future();
+    loop.post([this, token = token(), done, flags, body = std::move(body)]() mutable {
+        if (token.expired()) {
+            done->set_value({make_error_code(errc::closed), 0});
+            return;
+        }
+        response().append(body);
+        send(flags, [done](send_result r) { done->set_value(r); });
+    });
+    return result.get();
 }
 
 void session::read_body(body_callback on_piece) {

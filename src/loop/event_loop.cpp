@@ -112,6 +112,7 @@ void event_loop::update_clock() noexcept {
 
 void event_loop::run() {
     running_ = true;
+    owner_ = std::this_thread::get_id();
     epoll_event events[max_events];
     while (running_) {
         update_clock();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <system_error>
 #include <vector>
 
@@ -33,6 +34,9 @@ class event_loop {
     [[nodiscard]] std::error_code add(int fd, std::uint32_t events, io_watcher* w) noexcept;
     [[nodiscard]] std::error_code modify(int fd, std::uint32_t events, io_watcher* w) noexcept;
     void remove(int fd) noexcept;
+
+    /// True on the thread that runs the loop.
+    bool on_loop_thread() const noexcept { return std::this_thread::get_id() == owner_; }
 
     /// Runs iterations until quit() is called on the loop's thread.
     void run();
@@ -68,6 +72,7 @@ class event_loop {
     void update_clock() noexcept;
     void drain_posted();
 
+    std::thread::id owner_;
     int epoll_fd_ = -1;
     int wake_fd_ = -1;
     bool running_ = false;
