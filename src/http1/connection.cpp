@@ -751,8 +751,8 @@ void connection::drain() {
         close();
         return;
     }
-    if (phase_ == phase::head && in_.empty()) {
-        close_after_output_ = true; // only unsent answers left
+    if ((phase_ == phase::head && in_.empty()) || phase_ == phase::responding) {
+        close_after_output_ = true; // finish what is in flight, then close
     }
 }
 
@@ -833,6 +833,11 @@ void connection::on_timeout() {
         send_window_start_ = now;
         send_window_bytes_ = 0;
         refresh_timer();
+        return;
+    }
+    if (phase_ == phase::responding) {
+        close_reason_ = make_error_code(errc::timed_out); // a streamed body stopped coming
+        close();
         return;
     }
     if (phase_ == phase::body_length || phase_ == phase::body_chunked) {
