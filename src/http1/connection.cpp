@@ -707,7 +707,7 @@ void connection::flush() {
 void connection::after_output_drained() {
     if (phase_ == phase::closed || !out_.empty()) return;
     unsent_responses_ = 0;
-    if (close_after_output_) {
+    if (close_after_output_ && phase_ != phase::responding) {
         if (phase_ != phase::lingering) begin_lingering_close();
         return;
     }
@@ -727,7 +727,7 @@ void connection::on_peer_eof() {
     }
     // A half-closed client still gets the answers to the requests it completed.
     close_after_output_ = true;
-    if (out_.empty()) close();
+    if (out_.empty() && phase_ != phase::responding) close();
 }
 
 void connection::begin_lingering_close() {
