@@ -55,28 +55,29 @@ static char file_head[256];
 static size_t file_head_len;
 
 struct conn {
-    uint64_t pending;   /* plaintext: bytes owed; file: responses owed */
-    size_t head_off;    /* file: bytes of the current response head already sent */
-    off_t body_off;     /* file: bytes of the current response body already sent */
-    unsigned char match;/* how much of "\r\n\r\n" the input ended with (0..3) */
-    unsigned char out;  /* waiting for EPOLLOUT */
+    uint64_t pending;    /* plaintext: bytes owed; file: responses owed */
+    size_t head_off;     /* file: bytes of the current response head already sent */
+    off_t body_off;      /* file: bytes of the current response body already sent */
+    unsigned char match; /* how much of "\r\n\r\n" the input ended with (0..3) */
+    unsigned char out;   /* waiting for EPOLLOUT */
     unsigned char open;
 };
 
-static struct conn *conns;
+static struct conn* conns;
 static size_t nconns;
 static int ep;
 
-static void die(const char *what) {
+static void die(const char* what) {
     perror(what);
     exit(1);
 }
 
-static struct conn *conn_get(int fd) {
+static struct conn* conn_get(int fd) {
     if ((size_t)fd >= nconns) {
         size_t n = nconns ? nconns : 1024;
-        while (n <= (size_t)fd) n *= 2;
-        struct conn *c = realloc(conns, n * sizeof *c);
+        while (n <= (size_t)fd)
+            n *= 2;
+        struct conn* c = realloc(conns, n * sizeof *c);
         if (!c) die("realloc");
         memset(c + nconns, 0, (n - nconns) * sizeof *c);
         conns = c;
@@ -90,7 +91,7 @@ static void conn_close(int fd) {
     close(fd); /* also removes it from the epoll set */
 }
 
-static void watch(int fd, struct conn *c, int out) {
+static void watch(int fd, struct conn* c, int out) {
     if (c->out == out) return;
     struct epoll_event ev = {.events = out ? EPOLLOUT : EPOLLIN, .data.fd = fd};
     if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev) < 0) die("epoll_ctl mod");
@@ -98,7 +99,7 @@ static void watch(int fd, struct conn *c, int out) {
 }
 
 /* Count request terminators in buf, carrying a partial match across calls. */
-static uint64_t count_requests(struct conn *c, const char *buf, size_t n) {
+static uint64_t count_requests(struct conn* c, const char* buf, size_t n) {
     static const char term[4] = {'\r', '\n', '\r', '\n'};
     uint64_t found = 0;
     unsigned m = c->match;
@@ -120,7 +121,7 @@ static uint64_t count_requests(struct conn *c, const char *buf, size_t n) {
 
 /* Send what is owed until done or the socket is full.
  * Returns 0 when everything went out, 1 when blocked, -1 on error. */
-static int flush_plain(int fd, struct conn *c) {
+static int flush_plain(int fd, struct conn* c) {
     while (c->pending) {
         size_t off = (HELLO_LEN - c->pending % HELLO_LEN) % HELLO_LEN;
         size_t len = sizeof block - off;
@@ -135,13 +136,13 @@ static int flush_plain(int fd, struct conn *c) {
     return 0;
 }
 
-static int flush_file(int fd, struct conn *c) {
+static int flush_file(int fd, struct conn* c) {
     while (c->pending) {
         if (c->head_off < file_head_len) {
             /* MSG_MORE lets the head share a segment with the start of the body. */
             int more = file_size > 0 ? MSG_MORE : 0;
-            ssize_t w = send(fd, file_head + c->head_off, file_head_len - c->head_off,
-                             MSG_NOSIGNAL | more);
+            ssize_t w =
+                send(fd, file_head + c->head_off, file_head_len - c->head_off, MSG_NOSIGNAL | more);
             if (w < 0) {
                 if (errno == EINTR) continue;
                 return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
@@ -167,11 +168,11 @@ static int flush_file(int fd, struct conn *c) {
     return 0;
 }
 
-static int flush(int fd, struct conn *c) {
+static int flush(int fd, struct conn* c) {
     return file_fd >= 0 ? flush_file(fd, c) : flush_plain(fd, c);
 }
 
-static void on_readable(int fd, struct conn *c) {
+static void on_readable(int fd, struct conn* c) {
     static char buf[64 * 1024];
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n == 0) {
@@ -193,7 +194,7 @@ static void on_readable(int fd, struct conn *c) {
         watch(fd, c, 1);
 }
 
-static void on_writable(int fd, struct conn *c) {
+static void on_writable(int fd, struct conn* c) {
     int r = flush(fd, c);
     if (r < 0)
         conn_close(fd);
@@ -212,7 +213,7 @@ static void on_accept(int lfd) {
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        struct conn *c = conn_get(fd);
+        struct conn* c = conn_get(fd);
         memset(c, 0, sizeof *c);
         c->open = 1;
         struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
@@ -225,9 +226,9 @@ static void usage(void) {
     exit(2);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc != 2 && argc != 4) usage();
-    char *end;
+    char* end;
     long port = strtol(argv[1], &end, 10);
     if (*end || port <= 0 || port > 65535) usage();
 
@@ -247,7 +248,8 @@ int main(int argc, char **argv) {
                            (long long)file_size);
         file_head_len = (size_t)len;
     } else {
-        for (size_t i = 0; i < BLOCK_N; i++) memcpy(block + i * HELLO_LEN, HELLO, HELLO_LEN);
+        for (size_t i = 0; i < BLOCK_N; i++)
+            memcpy(block + i * HELLO_LEN, HELLO, HELLO_LEN);
     }
 
     signal(SIGPIPE, SIG_IGN); /* sendfile has no MSG_NOSIGNAL */
@@ -256,9 +258,10 @@ int main(int argc, char **argv) {
     if (lfd < 0) die("socket");
     int one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)port),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+    if (bind(lfd, (struct sockaddr*)&addr, sizeof addr) < 0) die("bind");
     if (listen(lfd, 4096) < 0) die("listen");
 
     ep = epoll_create1(EPOLL_CLOEXEC);
@@ -279,7 +282,7 @@ int main(int argc, char **argv) {
                 on_accept(lfd);
                 continue;
             }
-            struct conn *c = conn_get(fd);
+            struct conn* c = conn_get(fd);
             if (!c->open) continue; /* closed earlier in this batch */
             if (c->out) {
                 /* EPOLLERR/EPOLLHUP surface as a failing send. */

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <thread>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "loop/timer_heap.hpp"
