@@ -8,9 +8,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <stop_token>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "wharf/error.hpp"
 #include "wharf/request.hpp"
 #include "wharf/response.hpp"
 
@@ -40,6 +44,27 @@ class session_token {
   private:
     std::weak_ptr<const std::atomic<std::uint64_t>> anchor_;
     std::uint64_t generation_ = 0;
+};
+
+class session;
+class thread_pool;
+
+/// A suspended session, from session::suspend(). Cheap to copy and move to any thread.
+class session_handle {
+  public:
+    session_handle() = default;
+    /// Resumes the session on its own loop: `finish` runs there with the session and may
+    /// answer, start a streamed response, or suspend again; returning without sending sends
+    /// the response it built. Thread-safe. Errors: closed (the request already ended: client
+    /// gone), busy (resumed before), timed_out (the deadline answered first).
+    std::error_code resume(std::function<void(session&)> finish) const;
+    /// True when the session's request has ended.
+    bool expired() const noexcept;
+
+  private:
+    friend class session;
+    struct state;
+    std::shared_ptr<state> state_;
 };
 
 /// Receives the request body piece by piece (session::read_body): an error, or a piece (valid
@@ -133,6 +158,71 @@ class session {
     };
     send_awaiter async_send(send_flags flags = send_flags::none) { return {this, flags}; }
 
+    /// Suspends the session (S15): the handler may return, and a handle resumes it later from
+    /// any thread. After `deadline`, the library answers for it: with `on_deadline` when given,
+    /// else 503; a resume after that reports timed_out. The stop token is requested then too.
+    session_handle suspend(std::chrono::milliseconds deadline = std::chrono::seconds(30),
+                           std::function<void(session&)> on_deadline = {});
+
+    /// Requested when the request ends early: the client went away, a deadline passed, or the
+    /// server closed the connection. Hand it to work on other threads.
+    std::stop_token stop_token();
+
+    /// `co_await s.sleep(d)`: resumes on the session's loop after `d`; the result is
+    /// errc::canceled when the request ended first.
+    struct sleep_awaiter {
+        session* self;
+        std::chrono::milliseconds delay;
+        std::shared_ptr<std::error_code> outcome{};
+        bool await_ready() const noexcept { return false; }
+        bool await_suspend(std::coroutine_handle<> h);
+        std::error_code await_resume() const noexcept {
+            return outcome ? *outcome : std::error_code{};
+        }
+    };
+    sleep_awaiter sleep(std::chrono::milliseconds delay) { return {this, delay}; }
+
+    /// `co_await s.next_body_piece()`: the next piece of a streamed request body (see
+    /// read_body); the piece stays valid until the coroutine next suspends.
+    struct body_piece_result {
+        std::error_code error;
+        std::string_view piece;
+        bool last = true;
+    };
+    struct body_awaiter {
+        session* self;
+        body_piece_result result{};
+        bool ready = false;
+        std::coroutine_handle<> waiting{};
+        bool await_ready() const noexcept { return false; }
+        bool await_suspend(std::coroutine_handle<> h) {
+            self->read_body([this](std::error_code ec, std::string_view piece, bool last) {
+                result = {ec, piece, last};
+                ready = true;
+                if (auto resume = std::exchange(waiting, {})) resume.resume();
+            });
+            if (ready) return false;
+            waiting = h;
+            return true;
+        }
+        body_piece_result await_resume() const noexcept { return result; }
+    };
+    body_awaiter next_body_piece() { return {this}; }
+
+    /// `co_await s.offload(pool, fn)`: runs `fn` on a pool thread and resumes on the session's
+    /// loop with its result ({errc::canceled, {}} when the request ended meanwhile).
+    template <class T>
+    struct offload_result {
+        std::error_code error;
+        T value{};
+    };
+    template <class F, class T = std::invoke_result_t<F>>
+    auto offload(thread_pool& pool, F fn);
+
+    /// Internal: runs `hook` once if the request ends while something waits on it (how a
+    /// pending co_await learns it was canceled).
+    void at_cancel(std::function<void()> hook) { cancel_hooks_.push_back(std::move(hook)); }
+
     /// Tells the library the handler will finish the response later (from a callback, a timer
     /// or another thread through send_blocking); without it, returning sends the response.
     void defer() noexcept { async_ = true; }
@@ -180,8 +270,54 @@ class session {
     bool async_ = false; // the handler left work behind (a body read, a timer, a post)
     std::function<void(std::error_code)> on_close_;
     std::vector<std::unique_ptr<detail::session_timer>> timers_;
+    std::vector<std::function<void()>> cancel_hooks_;
+    std::optional<std::stop_source> stop_;
     // Bumped when the request ends, which expires its tokens.
     std::shared_ptr<std::atomic<std::uint64_t>> anchor_;
 };
+
+namespace detail {
+/// Posts `task` to the session's loop (any thread); used by offload.
+/// A thread-safe way to post to the session's loop, taken on the loop's thread.
+std::function<void(std::function<void()>)> loop_poster(session& s);
+void run_on_pool(thread_pool& pool, std::function<void()> task);
+} // namespace detail
+
+template <class F, class T>
+auto session::offload(thread_pool& pool, F fn) {
+    struct shared {
+        offload_result<T> result;
+        bool done = false;
+        std::coroutine_handle<> waiting;
+    };
+    struct awaiter {
+        session* self;
+        thread_pool* pool;
+        F fn;
+        std::shared_ptr<shared> st = std::make_shared<shared>();
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<> h) {
+            st->waiting = h;
+            auto finish = [st = st](offload_result<T> r) {
+                if (st->done) return;
+                st->done = true;
+                st->result = std::move(r);
+                st->waiting.resume();
+            };
+            self->at_cancel([finish] { finish({make_error_code(errc::canceled), {}}); });
+            auto post = detail::loop_poster(*self);
+            const session_token token = self->token();
+            detail::run_on_pool(*pool, [post, token, finish, fn = std::move(fn)]() mutable {
+                T value = fn();
+                if (token.expired()) return; // the cancel hook already resumed the coroutine
+                post([token, finish, value = std::move(value)]() mutable {
+                    if (!token.expired()) finish({{}, std::move(value)});
+                });
+            });
+        }
+        offload_result<T> await_resume() { return std::move(st->result); }
+    };
+    return awaiter{this, &pool, std::move(fn)};
+}
 
 } // namespace wharf

@@ -64,14 +64,31 @@ struct session_access {
     static void mark_started(session& s) noexcept { s.started_ = true; }
     static void mark_finished(session& s) noexcept { s.finished_ = true; }
     static bool left_work_behind(const session& s) noexcept { return s.async_; }
+    static void clear_left_work(session& s) noexcept { s.async_ = false; }
+    static session_stream* stream(session& s) noexcept { return s.stream_; }
+    /// Resumes every co_await still pending with cancellation, until none is left.
+    static void cancel_waiters(session& s) {
+        while (!s.cancel_hooks_.empty()) {
+            auto hooks = std::exchange(s.cancel_hooks_, {});
+            for (auto& hook : hooks)
+                hook();
+        }
+    }
     /// The connection went away before the response finished: tell the handler, once.
     static void notify_closed(session& s, std::error_code why) {
+        if (s.stop_) s.stop_->request_stop();
+        cancel_waiters(s);
         s.timers_.clear();
         if (auto cb = std::exchange(s.on_close_, nullptr)) cb(why);
     }
     /// Ends the request: its tokens expire, its timers stop, its context is destroyed.
     static void reset(session& s) noexcept {
         s.anchor_->fetch_add(1, std::memory_order_release);
+        if (s.stop_) {
+            s.stop_->request_stop();
+            s.stop_.reset();
+        }
+        cancel_waiters(s);
         s.timers_.clear();
         s.on_close_ = nullptr;
         s.reset_context();

@@ -1,12 +1,139 @@
 // SPDX-License-Identifier: MIT
 #include "wharf/session.hpp"
 
+#include <cstdio>
 #include <future>
 
+#include "http/access.hpp"
+#include "http/dispatch.hpp"
 #include "http/session_stream.hpp"
 #include "wharf/error.hpp"
+#include "wharf/task.hpp"
+#include "wharf/thread_pool.hpp"
 
 namespace wharf {
+
+struct session_handle::state {
+    detail::event_loop* loop;
+    session* owner;
+    session_token token;
+    std::atomic<int> phase{0}; // 0 suspended, 1 resumed, 2 answered by the deadline
+};
+
+namespace detail {
+
+/// Runs `fn` as a handler would run: exceptions become a 500 (or a cut connection once the
+/// response started), and returning without sending sends the response.
+void run_as_handler(session& s, const std::function<void(session&)>& fn) {
+    session_access::clear_left_work(s);
+    try {
+        fn(s);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "wharf: handler threw: %s\n", e.what());
+        if (s.response_started()) return session_access::stream(s)->abort_response(s);
+        set_error_response(s.response(), 500);
+    } catch (...) {
+        std::fprintf(stderr, "wharf: handler threw a non-exception\n");
+        if (s.response_started()) return session_access::stream(s)->abort_response(s);
+        set_error_response(s.response(), 500);
+    }
+    session_access::stream(s)->handler_returned(s);
+}
+
+std::function<void(std::function<void()>)> loop_poster(session& s) {
+    event_loop* loop = &session_access::stream(s)->loop();
+    return [loop](std::function<void()> task) { loop->post(std::move(task)); };
+}
+
+void run_on_pool(thread_pool& pool, std::function<void()> task) {
+    pool.post(std::move(task));
+}
+
+void coroutine_returned(session& s) noexcept {
+    session_access::clear_left_work(s);
+    if (session_access::stream(s)) session_access::stream(s)->handler_returned(s);
+}
+
+void coroutine_threw(session& s, std::exception_ptr e) noexcept {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        std::fprintf(stderr, "wharf: coroutine handler threw: %s\n", ex.what());
+    } catch (...) {
+        std::fprintf(stderr, "wharf: coroutine handler threw a non-exception\n");
+    }
+    if (!session_access::stream(s)) return;
+    if (s.response_started()) {
+        session_access::stream(s)->abort_response(s);
+        return;
+    }
+    set_error_response(s.response(), 500);
+    session_access::clear_left_work(s);
+    session_access::stream(s)->handler_returned(s);
+}
+
+} // namespace detail
+
+std::error_code session_handle::resume(std::function<void(session&)> finish) const {
+    if (!state_) return errc::invalid_argument;
+    if (state_->token.expired()) return errc::closed;
+    int expected = 0;
+    if (!state_->phase.compare_exchange_strong(expected, 1))
+        return expected == 1 ? errc::busy : errc::timed_out;
+    state_->loop->post([st = state_, finish = std::move(finish)] {
+        if (st->token.expired()) return; // the client left while the task was in the queue
+        detail::run_as_handler(*st->owner, finish);
+    });
+    return {};
+}
+
+bool session_handle::expired() const noexcept {
+    return !state_ || state_->token.expired();
+}
+
+session_handle session::suspend(std::chrono::milliseconds deadline,
+                                std::function<void(session&)> on_deadline) {
+    session_handle handle;
+    if (!stream_) return handle;
+    async_ = true;
+    handle.state_ = std::make_shared<session_handle::state>();
+    handle.state_->loop = &stream_->loop();
+    handle.state_->owner = this;
+    handle.state_->token = token();
+    if (deadline.count() > 0) {
+        after(deadline, [this, st = handle.state_, on_deadline = std::move(on_deadline)] {
+            int expected = 0;
+            if (!st->phase.compare_exchange_strong(expected, 2)) return; // resumed in time
+            if (stop_) stop_->request_stop();
+            if (on_deadline) {
+                detail::run_as_handler(*this, on_deadline);
+            } else {
+                detail::run_as_handler(*this, [](session& s) { s.response().set_std(503); });
+            }
+        });
+    }
+    return handle;
+}
+
+std::stop_token session::stop_token() {
+    if (!stop_) stop_.emplace();
+    return stop_->get_token();
+}
+
+bool session::sleep_awaiter::await_suspend(std::coroutine_handle<> h) {
+    outcome = std::make_shared<std::error_code>();
+    auto fired = std::make_shared<bool>(false);
+    self->after(delay, [h, fired] {
+        if (std::exchange(*fired, true)) return;
+        h.resume();
+    });
+    self->at_cancel([h, fired, out = outcome] {
+        if (std::exchange(*fired, true)) return;
+        *out = make_error_code(errc::canceled);
+        h.resume();
+    });
+    return true;
+}
 
 session::session() : anchor_(std::make_shared<std::atomic<std::uint64_t>>(1)) {}
 

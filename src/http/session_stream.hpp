@@ -14,6 +14,11 @@ class session_stream {
     virtual void send(session& s, send_flags flags, send_callback done) = 0;
     virtual void read_body(session& s, body_callback on_piece) = 0;
     virtual event_loop& loop() noexcept = 0;
+    /// The handler (or a resume function, or a coroutine) has returned: send the response if
+    /// it did not and left no work behind.
+    virtual void handler_returned(session& s) = 0;
+    /// A handler failed after its response had started: the connection must be cut.
+    virtual void abort_response(session& s) = 0;
 
   protected:
     ~session_stream() = default;

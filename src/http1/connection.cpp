@@ -344,6 +344,22 @@ void connection::send(session& s, send_flags flags, send_callback done) {
     queue_response(flags, std::move(done));
 }
 
+void connection::handler_returned(session& s) {
+    if (phase_ != phase::responding || &s != &session_) return;
+    if (!s.response_started() && !detail::session_access::left_work_behind(s)) {
+        detail::apply_default_body(s.response());
+        if (s.response().closes_connection()) response_keep_alive_ = false;
+        queue_response(send_flags::none, {});
+    }
+    maybe_complete_response();
+    if (!batching_ && phase_ != phase::closed) flush();
+}
+
+void connection::abort_response(session& s) {
+    if (&s != &session_) return;
+    abort();
+}
+
 void connection::read_body(session&, body_callback on_piece) {
     if (phase_ == phase::closed) {
         on_piece(make_error_code(errc::closed), {}, true);
@@ -622,7 +638,8 @@ void connection::maybe_complete_response() {
         // An unread rest of the body cannot be told from the next request: close after.
         if (!body_finished_) close_after_output_ = true;
         streaming_body_ = false;
-        body_reader_ = nullptr;
+        if (auto reader = std::exchange(body_reader_, nullptr))
+            reader(make_error_code(errc::canceled), {}, true);
         pinned_head_.clear();
     }
     in_.consume(request_consumed_);

@@ -36,6 +36,8 @@ class connection final : public detail::io_watcher, public detail::session_strea
     void send(session& s, send_flags flags, send_callback done) override;
     void read_body(session& s, body_callback on_piece) override;
     detail::event_loop& loop() noexcept override { return loop_; }
+    void handler_returned(session& s) override;
+    void abort_response(session& s) override;
 
     connection* prev = nullptr; ///< worker's list
     connection* next = nullptr;

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
+#include <wharf/task.hpp>
+
 #include "pattern.hpp"
 
 namespace wharf_cli {
@@ -94,7 +96,56 @@ void digest_more(wharf::session& s) {
 
 } // namespace
 
-void add_demo_routes(wharf::router& routes) {
+/// GET /events: a coroutine writes `count` server-sent events, `interval_ms` apart.
+wharf::task events(wharf::session& s, std::uint64_t count, std::uint64_t interval_ms) {
+    s.response().content_type("text/event-stream").set_header("Cache-Control", "no-store");
+    for (std::uint64_t i = 0; i < count; ++i) {
+        s.response().format("data: {}\n\n", i);
+        const bool last = i + 1 == count;
+        const auto sent =
+            co_await s.async_send(last ? wharf::send_flags::none : wharf::send_flags::more);
+        if (sent.error || last) co_return;
+        if (co_await s.sleep(std::chrono::milliseconds(interval_ms))) co_return; // client gone
+    }
+    if (count == 0) co_await s.async_send();
+}
+
+/// GET /compute: the sum 1..n, computed on a pool thread while the loop serves others.
+wharf::task compute(wharf::session& s, wharf::thread_pool& pool, std::uint64_t n) {
+    const auto r = co_await s.offload(pool, [n] {
+        std::uint64_t sum = 0; // n <= 1e8: at most 5e15, no overflow
+        for (std::uint64_t i = 1; i <= n; ++i)
+            sum += i;
+        return sum;
+    });
+    if (r.error) co_return; // the client left while the pool worked
+    s.response().json(fmt::format("{{\"n\":{},\"sum\":{}}}", n, r.value));
+}
+
+void add_demo_routes(wharf::router& routes, wharf::thread_pool& pool) {
+    routes.get("/wait", [&pool](wharf::session& s) {
+        const auto ms = int_param(s, "ms", 0, 3'600'000, std::nullopt);
+        if (!ms) return;
+        // The loop is free meanwhile; a pool thread resumes the session when the time is up.
+        wharf::session_handle handle = s.suspend(std::chrono::milliseconds(*ms + 30'000));
+        pool.post_after(std::chrono::milliseconds(*ms), [handle, ms = *ms] {
+            (void)handle.resume([ms](wharf::session& later) {
+                later.response().body(fmt::format("waited {} ms", ms), "text/plain");
+            });
+        });
+    });
+    routes.get("/events", [](wharf::session& s) {
+        const auto count = int_param(s, "count", 0, 100'000, 10);
+        if (!count) return;
+        const auto interval = int_param(s, "interval_ms", 0, 60'000, 1000);
+        if (!interval) return;
+        events(s, *count, *interval);
+    });
+    routes.get("/compute", [&pool](wharf::session& s) {
+        const auto n = int_param(s, "n", 0, 100'000'000, std::nullopt);
+        if (!n) return;
+        compute(s, pool, *n);
+    });
     wharf::route_options streamed;
     streamed.stream_body = true;
     routes.route(

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <wharf/static_files.hpp>
+#include <wharf/thread_pool.hpp>
 #include <wharf/wharf.hpp>
 
 #include "demo.hpp"
@@ -36,8 +37,10 @@ int serve(const serve_options& opt) {
     config.limits.max_connections = opt.max_connections;
     config.server_name = opt.server_name;
 
+    wharf::thread_pool pool(
+        2); // demo work that must not run on a loop (declared first: outlives srv)
     wharf::server srv(config);
-    if (opt.demo) wharf_cli::add_demo_routes(srv.routes());
+    if (opt.demo) wharf_cli::add_demo_routes(srv.routes(), pool);
     try {
         srv.routes().route({wharf::method::get, wharf::method::head}, "/*",
                            wharf::static_files(opt.dir));
