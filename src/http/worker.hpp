@@ -53,7 +53,7 @@ class worker {
     /// iteration.
     void connection_closed(http1::connection* c);
 
-    static constexpr std::size_t buffer_size = 16 * 1024;
+    static constexpr std::size_t buffer_size = 4 * 1024; // most heads fit; grows on demand
 
   private:
     struct acceptor;
