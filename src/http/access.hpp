@@ -65,6 +65,7 @@ struct session_access {
     static void mark_finished(session& s) noexcept { s.finished_ = true; }
     static bool left_work_behind(const session& s) noexcept { return s.async_; }
     static void clear_left_work(session& s) noexcept { s.async_ = false; }
+    static void defer_send(session& s) noexcept { s.async_ = true; }
     static session_stream* stream(session& s) noexcept { return s.stream_; }
     /// Resumes every co_await still pending with cancellation, until none is left.
     static void cancel_waiters(session& s) {

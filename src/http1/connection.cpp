@@ -541,7 +541,9 @@ std::uint64_t connection::queue_piece(detail::body_piece&& piece) {
         out_.append_piece(std::move(piece), false);
         out_.append("\r\n");
     } else {
-        out_.append_piece(std::move(piece), out_framing_ == body_framing::chunked);
+        const std::uint64_t limit =
+            out_framing_ == body_framing::length ? source_allowance_ : UINT64_MAX;
+        out_.append_piece(std::move(piece), out_framing_ == body_framing::chunked, limit);
     }
     return size.value_or(0);
 }
@@ -549,12 +551,50 @@ std::uint64_t connection::queue_piece(detail::body_piece&& piece) {
 void connection::queue_response(send_flags flags, send_callback done) {
     response& res = session_.response();
     const bool final = !has(flags, send_flags::more);
+    if (has(flags, send_flags::buffer) && !final) {
+        // S21: the bytes stay with the response and leave with the next send without the
+        // flag (head included); the handler owes that send, so returning sends nothing.
+        detail::session_access::defer_send(session_);
+        if (done) done({{}, res.body_size().value_or(0)});
+        return;
+    }
     if (has(flags, send_flags::disconnect)) response_keep_alive_ = false;
     out_.set_hold(has(flags, send_flags::nagle));
     if (!head_sent_) write_response_head(final);
 
     std::uint64_t bytes = 0;
     auto& pieces = res.pieces();
+    source_allowance_ = UINT64_MAX;
+    if (body_allowed_ && out_framing_ == body_framing::length) {
+        // Never put more on the wire than the Content-Length said: the client would read
+        // the excess as the next response. Trim, and close afterwards.
+        std::uint64_t allowance = promised_length_ - std::min(promised_length_, body_sent_);
+        auto trim = [&](std::uint64_t size) {
+            const std::uint64_t keep = std::min(size, allowance);
+            if (keep < size) response_keep_alive_ = false;
+            allowance -= keep;
+            return keep;
+        };
+        for (auto& piece : pieces) {
+            switch (piece.kind) {
+            case detail::body_piece::bytes:
+                piece.data.resize(static_cast<std::size_t>(trim(piece.data.size())));
+                break;
+            case detail::body_piece::borrowed:
+                piece.view =
+                    piece.view.substr(0, static_cast<std::size_t>(trim(piece.view.size())));
+                break;
+            case detail::body_piece::file:
+                piece.range.length = trim(piece.range.length);
+                break;
+            case detail::body_piece::source:
+                source_allowance_ = allowance; // a source's size is only a promise
+                break;
+            }
+        }
+        std::string& memory = res.body_buffer();
+        memory.resize(static_cast<std::size_t>(trim(memory.size())));
+    }
     if (body_allowed_) {
         for (auto& piece : pieces)
             bytes += queue_piece(std::move(piece));

@@ -116,9 +116,10 @@ class connection final : public detail::io_watcher, public detail::session_strea
     // The response in progress.
     enum class body_framing : std::uint8_t { length, chunked, close_delimited };
     body_framing out_framing_ = body_framing::length;
-    std::uint64_t promised_length_ = 0; // Content-Length sent, for length framing
-    std::uint64_t body_sent_ = 0;       // body bytes queued so far
-    std::size_t request_consumed_ = 0;  // input bytes of the request being answered
+    std::uint64_t promised_length_ = 0;           // Content-Length sent, for length framing
+    std::uint64_t source_allowance_ = UINT64_MAX; // what a source may still add (length framing)
+    std::uint64_t body_sent_ = 0;                 // body bytes queued so far
+    std::size_t request_consumed_ = 0;            // input bytes of the request being answered
     bool head_sent_ = false;
     bool body_allowed_ = true;
     bool response_keep_alive_ = true;

@@ -54,7 +54,7 @@ void send_queue::append_owned(std::string&& bytes) {
     s.data = std::move(bytes);
 }
 
-void send_queue::append_piece(body_piece&& piece, bool chunked) {
+void send_queue::append_piece(body_piece&& piece, bool chunked, std::uint64_t limit) {
     switch (piece.kind) {
     case body_piece::bytes:
         append_owned(std::move(piece.data));
@@ -68,6 +68,7 @@ void send_queue::append_piece(body_piece&& piece, bool chunked) {
     }
     segment& s = push(segment::piece);
     s.chunked = chunked;
+    s.limit = limit;
     s.body = std::move(piece);
 }
 
@@ -155,13 +156,9 @@ send_queue::flush_result send_queue::flush(transport& t) {
             r.offset += static_cast<std::uint64_t>(n);
             r.length -= static_cast<std::uint64_t>(n);
             result.written += static_cast<std::size_t>(n);
-            if (r.length > 0) {
-                if (static_cast<std::size_t>(n) < want) {
-                    result.blocked = true;
-                    return result;
-                }
-                continue;
-            }
+            if (r.length > 0)
+                continue; // the next call says whether the socket is full (EAGAIN)
+                          // or the file ended early (0)
             front.body.finish({});
             pop_front();
             continue;
@@ -180,8 +177,14 @@ send_queue::flush_result send_queue::flush(transport& t) {
             // Pull the next piece; the chunk framing goes around it in the same buffer.
             std::string& buf = front.data;
             const std::size_t room = front.chunked ? chunk_head_room : 0;
+            // A source may not outrun the length the response announced.
+            const auto want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(source_chunk, front.limit));
             buf.resize(room + source_chunk + 2);
-            const source_read r = front.body.src->read(buf.data() + room, source_chunk);
+            const source_read r =
+                want == 0 ? source_read::finished() : front.body.src->read(buf.data() + room, want);
+            if (r.status == source_read::data)
+                front.limit -= std::min<std::uint64_t>(r.bytes, front.limit);
             if (r.status == source_read::data && r.bytes > 0) {
                 std::size_t begin = 0;
                 std::size_t end = room + r.bytes;

@@ -42,7 +42,7 @@ class send_queue {
     void append_owned(std::string&& bytes);
     /// Queues a body piece. With `chunked`, each piece of a source is framed as a chunk (the
     /// caller frames the others, whose sizes are known). `limit` caps a source's bytes.
-    void append_piece(body_piece&& piece, bool chunked);
+    void append_piece(body_piece&& piece, bool chunked, std::uint64_t limit = UINT64_MAX);
     /// Queues a completion: `done` gets `bytes` once everything queued before it is written.
     void append_marker(send_callback done, std::uint64_t bytes);
     /// Following appends are written with MSG_MORE (Nagle-like hold) while `on`.
@@ -82,8 +82,9 @@ class send_queue {
         bool hold = false;
         bool chunked = false; // source: frame each read as a chunk
         bool source_ended = false;
-        body_piece body;    // borrowed / file / source
-        send_callback done; // marker
+        std::uint64_t limit = UINT64_MAX; // source: bytes it may still produce
+        body_piece body;                  // borrowed / file / source
+        send_callback done;               // marker
         std::uint64_t done_bytes = 0;
     };
     std::string& tail() noexcept { return segments_.back().data; }

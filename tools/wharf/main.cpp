@@ -27,6 +27,14 @@ struct serve_options {
 
 int serve(const serve_options& opt) {
     wharf::raise_open_file_limit();
+    // Signals are taken by this thread with sigwait. Block them before any thread starts
+    // (pool, workers): threads inherit the mask, so none can die of a SIGTERM.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
 
     wharf::server_config config;
     if (!opt.listen.empty()) config.listen = opt.listen;
@@ -48,14 +56,6 @@ int serve(const serve_options& opt) {
         std::fprintf(stderr, "wharf: %s\n", e.what());
         return 2;
     }
-
-    // Signals are taken by this thread with sigwait; the workers inherit the blocked mask.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
 
     if (std::error_code ec = srv.start()) {
         std::string where;
