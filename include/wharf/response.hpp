@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <chrono>
 #include <cstdarg>
 #include <string>
 #include <string_view>
@@ -96,6 +97,19 @@ class response {
     response& server_error();    ///< 500 Internal Server Error
     response& set_std(int code); ///< any code, with the same defaults
 
+    /// S23: the body holds the full content; before it is sent, the library answers the
+    /// request's conditional headers (304, 412; RFC 9110 §13) and Range (206, multipart/
+    /// byteranges, 416; §14) for it, using these validators (both optional). Applies to GET
+    /// and HEAD responses with status 200 that are sent whole (not in parts).
+    response&
+    process_ranges(std::string_view etag = {},
+                   std::optional<std::chrono::system_clock::time_point> last_modified = {});
+    bool processes_ranges() const noexcept { return process_ranges_; }
+    std::string_view etag() const noexcept { return etag_; }
+    std::optional<std::chrono::system_clock::time_point> last_modified() const noexcept {
+        return last_modified_;
+    }
+
     /// Closes the connection after this response (S20); "Connection: close" is sent on HTTP/1.
     response& close_connection() noexcept {
         close_ = true;
@@ -115,6 +129,9 @@ class response {
     std::string body_;
     std::vector<detail::body_piece> pieces_;
     std::optional<std::uint64_t> declared_length_;
+    bool process_ranges_ = false;
+    std::string etag_;
+    std::optional<std::chrono::system_clock::time_point> last_modified_;
 
     void seal_memory();
 };

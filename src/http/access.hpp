@@ -53,6 +53,9 @@ struct response_access {
         r.body_.clear();
         r.pieces_.clear();
         r.declared_length_.reset();
+        r.process_ranges_ = false;
+        r.etag_.clear();
+        r.last_modified_.reset();
     }
 };
 

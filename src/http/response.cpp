@@ -191,6 +191,15 @@ response& response::ok(std::string_view content_type) {
     return *this;
 }
 
+response&
+response::process_ranges(std::string_view etag,
+                         std::optional<std::chrono::system_clock::time_point> last_modified) {
+    process_ranges_ = true;
+    etag_.assign(etag);
+    last_modified_ = last_modified;
+    return *this;
+}
+
 response& response::denied() {
     return standard(403);
 }

@@ -8,6 +8,7 @@
 
 #include "http/access.hpp"
 #include "http/dispatch.hpp"
+#include "http/ranges.hpp"
 #include "http/uri.hpp"
 #include "http1/serializer.hpp"
 #include "wharf/status.hpp"
@@ -560,6 +561,9 @@ void connection::queue_response(send_flags flags, send_callback done) {
     }
     if (has(flags, send_flags::disconnect)) response_keep_alive_ = false;
     out_.set_hold(has(flags, send_flags::nagle));
+    if (!head_sent_ && final && res.processes_ranges() && res.status() == 200 &&
+        (session_.request().method() == method::get || session_.request().method() == method::head))
+        detail::apply_conditional_and_ranges(session_.request(), res); // S23
     if (!head_sent_) write_response_head(final);
 
     std::uint64_t bytes = 0;
