@@ -1,140 +1,368 @@
 // SPDX-License-Identifier: MIT
 #include "wharf/static_files.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <dirent.h>
 #include <fcntl.h>
 #include <memory>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "static/file_cache.hpp"
+#include "wharf/session.hpp"
 
 namespace wharf {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 24> mime_table{{
-    {"html", "text/html; charset=utf-8"},
-    {"htm", "text/html; charset=utf-8"},
-    {"css", "text/css; charset=utf-8"},
-    {"js", "text/javascript; charset=utf-8"},
-    {"mjs", "text/javascript; charset=utf-8"},
-    {"json", "application/json"},
-    {"txt", "text/plain; charset=utf-8"},
-    {"md", "text/markdown; charset=utf-8"},
-    {"xml", "application/xml"},
-    {"svg", "image/svg+xml"},
-    {"png", "image/png"},
-    {"jpg", "image/jpeg"},
-    {"jpeg", "image/jpeg"},
-    {"gif", "image/gif"},
-    {"webp", "image/webp"},
-    {"ico", "image/vnd.microsoft.icon"},
-    {"woff", "font/woff"},
-    {"woff2", "font/woff2"},
-    {"pdf", "application/pdf"},
-    {"wasm", "application/wasm"},
-    {"zip", "application/zip"},
-    {"gz", "application/gzip"},
-    {"mp4", "video/mp4"},
-    {"bin", "application/octet-stream"},
-}};
-
-/// Each segment of a relative path must be a plain name: no "", ".", ".." (RFC 3986 §5.2.4
-/// dot segments are refused rather than resolved, so no path can climb).
+/// Each segment of a relative path must be a plain name: no ".", "..", and no empty segment
+/// except a trailing one (a directory's slash). Dot segments are refused rather than
+/// resolved (RFC 3986 §5.2.4), so no path can climb.
 bool safe_relative(std::string_view rel) noexcept {
+    if (rel.find('\0') != std::string_view::npos) return false;
     while (!rel.empty()) {
         const auto slash = rel.find('/');
         const std::string_view seg = rel.substr(0, slash);
         if (seg == "." || seg == "..") return false;
         if (slash == std::string_view::npos) break;
+        if (seg.empty()) return false;
         rel.remove_prefix(slash + 1);
     }
-    return rel.find('\0') == std::string_view::npos;
+    return true;
 }
 
-struct root_dir {
-    std::string real; // realpath of the root, without a trailing '/'
-};
-
-bool inside(const std::string& real_root, const char* resolved) noexcept {
-    const std::string_view r(resolved);
+bool inside(const std::string& real_root, std::string_view r) noexcept {
     return r == real_root || (r.size() > real_root.size() && r.starts_with(real_root) &&
                               (r[real_root.size()] == '/' || real_root == "/"));
 }
 
-} // namespace
+struct state {
+    std::string root; // realpath of the root, without a trailing '/'
+    static_file_options opt;
+    detail::file_cache cache;
+};
 
-std::string_view mime_type(std::string_view file_name) noexcept {
-    const auto dot = file_name.rfind('.');
-    if (dot == std::string_view::npos || file_name.find('/', dot) != std::string_view::npos)
-        return "application/octet-stream";
-    const std::string_view ext = file_name.substr(dot + 1);
-    for (const auto& [e, type] : mime_table)
-        if (iequals(e, ext)) return type;
-    return "application/octet-stream";
+/// The realpath of `path` when it exists and (unless allowed) lies inside the root.
+std::optional<std::string> resolve(const state& st, const std::string& path) {
+    char real[PATH_MAX];
+    if (!::realpath(path.c_str(), real)) return std::nullopt;
+    if (!st.opt.follow_symlinks_outside && !inside(st.root, real)) return std::nullopt;
+    return std::string(real);
 }
 
-handler static_files(std::string root) {
+std::string etag_of(const detail::cached_file& f, std::string_view suffix) {
+    return fmt::format("\"{:x}-{:x}-{:x}{}\"", f.size, static_cast<std::uint64_t>(f.mtime_ns),
+                       f.inode, suffix);
+}
+
+// ---- Accept-Encoding ------------------------------------------------------------------------
+
+struct coding {
+    std::string_view name;      // as in Content-Encoding
+    std::string_view extension; // of the precompressed file
+};
+constexpr std::array<coding, 3> codings{{{"br", ".br"}, {"zstd", ".zst"}, {"gzip", ".gz"}}};
+
+std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+/// The q-value of a "q=..." parameter (1 when absent, 0 when malformed).
+double qvalue(std::string_view params) {
+    while (!params.empty()) {
+        const auto semi = params.find(';');
+        std::string_view p = trim(params.substr(0, semi));
+        params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
+        if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+            p.remove_prefix(2);
+            if (p.empty() || p.size() > 5 || (p[0] != '0' && p[0] != '1')) return 0;
+            double q = p[0] - '0';
+            if (p.size() > 1) {
+                if (p[1] != '.') return 0;
+                double scale = 0.1;
+                for (std::size_t i = 2; i < p.size(); ++i, scale /= 10) {
+                    if (p[i] < '0' || p[i] > '9') return 0;
+                    q += (p[i] - '0') * scale;
+                }
+            }
+            return q > 1 ? 0 : q;
+        }
+    }
+    return 1;
+}
+
+/// The q-value the client gives each of `codings` (0: not acceptable).
+std::array<double, codings.size()> accepted_codings(const request& req) {
+    std::array<double, codings.size()> q{};
+    std::array<bool, codings.size()> named{};
+    double star = -1;
+    for (std::string_view value : req.headers().get_all("Accept-Encoding")) {
+        while (!value.empty()) {
+            const auto comma = value.find(',');
+            const std::string_view item = trim(value.substr(0, comma));
+            value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+            const auto semi = item.find(';');
+            const std::string_view name = trim(item.substr(0, semi));
+            const double v = semi == std::string_view::npos ? 1.0 : qvalue(item.substr(semi + 1));
+            if (name == "*") star = v;
+            for (std::size_t i = 0; i < codings.size(); ++i) {
+                if (iequals(name, codings[i].name) ||
+                    (codings[i].name == "gzip" && iequals(name, "x-gzip"))) {
+                    q[i] = v;
+                    named[i] = true;
+                }
+            }
+        }
+    }
+    if (star >= 0)
+        for (std::size_t i = 0; i < codings.size(); ++i)
+            if (!named[i]) q[i] = star;
+    return q;
+}
+
+// ---- listing --------------------------------------------------------------------------------
+
+void html_escape(std::string& out, std::string_view s) {
+    for (char c : s) {
+        switch (c) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&#39;";
+            break;
+        default:
+            out += c;
+        }
+    }
+}
+
+void url_escape(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            out += c;
+        } else {
+            out += '%';
+            out += hex[u >> 4];
+            out += hex[u & 15];
+        }
+    }
+}
+
+struct dir_entry {
+    std::string name;
+    bool dir = false;
+    std::uint64_t size = 0;
+    std::time_t mtime = 0;
+};
+
+bool list_directory(const std::string& dir, std::string_view shown_path, bool at_root,
+                    response& res) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return false;
+    std::vector<dir_entry> entries;
+    while (const dirent* e = ::readdir(d)) {
+        const std::string_view name = e->d_name;
+        if (name == "." || name == "..") continue;
+        struct stat st;
+        // lstat: a symlink's target (perhaps outside the root) is not disclosed.
+        if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        entries.push_back({std::string(name), S_ISDIR(st.st_mode),
+                           static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec});
+    }
+    ::closedir(d);
+    std::sort(entries.begin(), entries.end(),
+              [](const dir_entry& a, const dir_entry& b) { return a.name < b.name; });
+
+    std::string html = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Index of ";
+    html_escape(html, shown_path);
+    html += "</title></head>\n<body>\n<h1>Index of ";
+    html_escape(html, shown_path);
+    html += "</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n";
+    if (!at_root) html += "<tr><td><a href=\"../\">../</a></td><td>-</td><td></td></tr>\n";
+    for (const auto& e : entries) {
+        html += "<tr><td><a href=\"";
+        url_escape(html, e.name);
+        if (e.dir) html += '/';
+        html += "\">";
+        html_escape(html, e.name);
+        if (e.dir) html += '/';
+        html += "</a></td><td>";
+        html += e.dir ? std::string("-") : std::to_string(e.size);
+        html += "</td><td>";
+        std::tm utc{};
+        ::gmtime_r(&e.mtime, &utc);
+        char when[32];
+        std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &utc);
+        html += when;
+        html += "</td></tr>\n";
+    }
+    html += "</table>\n</body></html>\n";
+    res.status(200).body(std::move(html), "text/html; charset=utf-8");
+    res.set_header("Cache-Control", "no-cache");
+    return true;
+}
+
+// ---- serving --------------------------------------------------------------------------------
+
+void redirect_to_directory(const request& req, response& res) {
+    std::string_view raw = req.raw_path();
+    // Never produce a scheme-relative "//host" location (an open redirect).
+    while (raw.size() > 1 && raw[0] == '/' && raw[1] == '/')
+        raw.remove_prefix(1);
+    std::string location(raw);
+    location += '/';
+    if (!req.query().empty()) {
+        location += '?';
+        location += req.query();
+    }
+    res.status(301).set_header("Location", location);
+    res.body("Moved Permanently\n", "text/plain; charset=utf-8");
+}
+
+/// Sends the regular file `file` (a resolved path), or a precompressed variant of it.
+void serve_file(state& st, const request& req, response& res, const std::string& file) {
+    int err = 0;
+    auto original = st.cache.open(file, &err);
+    if (!original) {
+        if (err == EACCES)
+            res.denied();
+        else
+            res.not_found();
+        return;
+    }
+
+    // Variants beside the file: same directory (already resolved), refused when symlinks.
+    const auto q = accepted_codings(req);
+    bool variants = false;
+    std::optional<detail::cached_file> chosen;
+    std::size_t chosen_index = 0;
+    double best = 0;
+    for (std::size_t i = 0; i < codings.size(); ++i) {
+        auto v = st.cache.open(file + std::string(codings[i].extension));
+        if (!v) continue;
+        variants = true;
+        if (q[i] > best) {
+            if (chosen) ::close(chosen->fd);
+            chosen = *v;
+            chosen_index = i;
+            best = q[i];
+        } else {
+            ::close(v->fd);
+        }
+    }
+
+    detail::cached_file f = *original;
+    std::string etag;
+    if (chosen) {
+        ::close(original->fd);
+        f = *chosen;
+        etag = etag_of(f, fmt::format("-{}", codings[chosen_index].name));
+        res.set_header("Content-Encoding", codings[chosen_index].name);
+    } else {
+        etag = etag_of(f, "");
+    }
+    res.status(200).content_type(mime_type(file));
+    if (variants) res.set_header("Vary", "Accept-Encoding");
+    if (!st.opt.cache_control.empty()) res.set_header("Cache-Control", st.opt.cache_control);
+    const auto mtime = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::nanoseconds(f.mtime_ns)));
+    res.process_ranges(etag, mtime);
+    // Zero-copy: the range goes out with sendfile(); the response closes the descriptor.
+    res.append_file(file_range{f.fd, 0, f.size, true});
+}
+
+} // namespace
+
+handler static_files(std::string root, static_file_options options) {
     char resolved[PATH_MAX];
     if (!::realpath(root.c_str(), resolved))
         throw std::invalid_argument("no such directory: " + root);
-    struct stat st;
-    if (::stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode))
+    struct stat rst;
+    if (::stat(resolved, &rst) != 0 || !S_ISDIR(rst.st_mode))
         throw std::invalid_argument("not a directory: " + root);
-    auto dir = std::make_shared<root_dir>(root_dir{resolved});
+    auto st = std::make_shared<state>();
+    st->root = resolved;
+    st->opt = std::move(options);
 
-    return [dir](session& s) {
-        request& req = s.request();
+    return [st](session& s) {
+        const request& req = s.request();
         response& res = s.response();
         if (req.method() != method::get && req.method() != method::head) {
             res.set_std(405).set_header("Allow", "GET, HEAD");
             return;
         }
-        std::string_view rel = req.param("*");
+        const std::string_view rel = req.param("*");
         if (!safe_relative(rel)) {
             res.not_found();
             return;
         }
-        std::string path = dir->real;
+        std::string path = st->root;
         path.push_back('/');
         path.append(rel);
-        char real[PATH_MAX];
-        if (!::realpath(path.c_str(), real) || !inside(dir->real, real)) {
-            res.not_found();
-            return;
-        }
-        std::string file = real;
+        const auto real = resolve(*st, path);
         struct stat fst;
-        if (::stat(file.c_str(), &fst) != 0) {
+        if (!real || ::stat(real->c_str(), &fst) != 0) {
             res.not_found();
             return;
         }
-        if (S_ISDIR(fst.st_mode)) {
-            file += "/index.html";
-            if (::realpath(file.c_str(), real) == nullptr || !inside(dir->real, real) ||
-                ::stat(real, &fst) != 0 || !S_ISREG(fst.st_mode)) {
-                res.not_found();
+        if (S_ISREG(fst.st_mode)) {
+            if (!rel.empty() && rel.back() == '/') {
+                res.not_found(); // "file.txt/"
                 return;
             }
-            file = real;
-        } else if (!S_ISREG(fst.st_mode)) {
+            serve_file(*st, req, res, *real);
+            return;
+        }
+        if (!S_ISDIR(fst.st_mode)) {
             res.not_found();
             return;
         }
-        const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0) {
-            if (errno == EACCES)
-                res.denied();
-            else
-                res.not_found();
+        if (!req.path().ends_with('/')) {
+            redirect_to_directory(req, res);
             return;
         }
-        // Zero-copy: the range goes out with sendfile(); the response closes the fd.
-        res.status(200).content_type(mime_type(file));
-        res.append_file(file_range{fd, 0, static_cast<std::uint64_t>(fst.st_size), true});
+        if (!st->opt.index.empty() && st->opt.index.find('/') == std::string::npos) {
+            const auto index = resolve(*st, *real + "/" + st->opt.index);
+            struct stat ist;
+            if (index && ::stat(index->c_str(), &ist) == 0 && S_ISREG(ist.st_mode)) {
+                serve_file(*st, req, res, *index);
+                return;
+            }
+        }
+        if (!st->opt.listing) {
+            res.denied();
+            return;
+        }
+        if (!list_directory(*real, req.path(), rel.empty(), res)) res.denied();
     };
 }
 

@@ -155,6 +155,13 @@ void add_demo_routes(wharf::router& routes, wharf::thread_pool& pool) {
             digest_more(s);
         },
         streamed);
+    routes.get("/ranges-demo", [](wharf::session& s) {
+        // 100,000 pattern bytes from memory; the library answers Range and conditionals.
+        static const std::string body = pattern(100'000);
+        constexpr auto modified = std::chrono::sys_seconds(std::chrono::seconds(1'700'000'000));
+        s.response().status(200).body(body, "text/plain; charset=utf-8");
+        s.response().process_ranges("\"ranges-demo-1\"", modified);
+    });
     routes.get("/stream", [](wharf::session& s) {
         const auto chunks = int_param(s, "chunks", 0, 1'000'000, 10);
         if (!chunks) return;

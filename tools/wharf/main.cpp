@@ -23,6 +23,9 @@ struct serve_options {
     bool demo = true;
     std::size_t max_connections = 10000;
     std::string server_name = "wharf";
+    bool listing = true;
+    std::string cache_control;
+    std::string index = "index.html";
 };
 
 int serve(const serve_options& opt) {
@@ -51,7 +54,13 @@ int serve(const serve_options& opt) {
     if (opt.demo) wharf_cli::add_demo_routes(srv.routes(), pool);
     try {
         srv.routes().route({wharf::method::get, wharf::method::head}, "/*",
-                           wharf::static_files(opt.dir));
+                           wharf::static_files(opt.dir, [&opt] {
+                               wharf::static_file_options o;
+                               o.listing = opt.listing;
+                               o.cache_control = opt.cache_control;
+                               o.index = opt.index;
+                               return o;
+                           }()));
     } catch (const std::invalid_argument& e) {
         std::fprintf(stderr, "wharf: %s\n", e.what());
         return 2;
@@ -101,6 +110,12 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--max-connections", opt.max_connections, "Connection limit")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
     serve_cmd->add_option("--server-name", opt.server_name, "Server header value ('' for none)");
+    serve_cmd->add_flag("--listing,!--no-listing", opt.listing,
+                        "List directories without an index (default on)");
+    serve_cmd->add_option("--cache-control", opt.cache_control,
+                          "Cache-Control value for file responses");
+    serve_cmd->add_option("--index", opt.index,
+                          "Index file of a directory (default index.html; '' for none)");
     serve_cmd->add_flag("--demo,!--no-demo", opt.demo, "Mount the demo endpoints (default on)");
 
     try {

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include "static/file_cache.hpp"
+#include "wharf/static_files.hpp"
+
+namespace {
+
+using wharf::detail::file_cache;
+
+struct temp_dir {
+    std::string path;
+    temp_dir() {
+        char tmpl[] = "/tmp/wharf-cache-XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    std::string write(const std::string& name, const std::string& data) const {
+        const std::string p = path + "/" + name;
+        std::ofstream(p, std::ios::binary | std::ios::trunc) << data;
+        return p;
+    }
+};
+
+std::string read_all(int fd, std::uint64_t size) {
+    std::string s(size, '\0');
+    EXPECT_EQ(::pread(fd, s.data(), s.size(), 0), static_cast<ssize_t>(size));
+    return s;
+}
+
+TEST(StaticFileCache, ReusesAndDupsDescriptors) {
+    temp_dir dir;
+    const std::string p = dir.write("a.txt", "hello");
+    file_cache cache(4, std::chrono::hours(1));
+    auto a = cache.open(p);
+    auto b = cache.open(p);
+    ASSERT_TRUE(a && b);
+    EXPECT_NE(a->fd, b->fd); // each response owns its descriptor
+    EXPECT_EQ(a->inode, b->inode);
+    EXPECT_EQ(a->size, 5u);
+    EXPECT_EQ(read_all(b->fd, b->size), "hello");
+    ::close(a->fd);
+    ::close(b->fd);
+    EXPECT_EQ(cache.size(), 1u);
+}
+
+TEST(StaticFileCache, RevalidatesReplacedFiles) {
+    temp_dir dir;
+    const std::string p = dir.write("a.txt", "first");
+    file_cache cache(4, std::chrono::milliseconds(0));
+    auto a = cache.open(p);
+    ASSERT_TRUE(a);
+    const std::string tmp = dir.write("b.txt", "second version");
+    ASSERT_EQ(::rename(tmp.c_str(), p.c_str()), 0);
+    auto b = cache.open(p);
+    ASSERT_TRUE(b);
+    EXPECT_NE(a->inode, b->inode);
+    EXPECT_EQ(read_all(b->fd, b->size), "second version");
+    ::close(a->fd);
+    ::close(b->fd);
+    ::unlink(p.c_str());
+    EXPECT_FALSE(cache.open(p));
+}
+
+TEST(StaticFileCache, MissingSymlinkAndDirectoryAreRefused) {
+    temp_dir dir;
+    const std::string target = dir.write("t.txt", "x");
+    ASSERT_EQ(::symlink(target.c_str(), (dir.path + "/link").c_str()), 0);
+    file_cache cache(4);
+    int err = 0;
+    EXPECT_FALSE(cache.open(dir.path + "/missing", &err));
+    EXPECT_EQ(err, ENOENT);
+    EXPECT_FALSE(cache.open(dir.path + "/link"));
+    EXPECT_FALSE(cache.open(dir.path));
+}
+
+TEST(StaticFileCache, IsBounded) {
+    temp_dir dir;
+    file_cache cache(3);
+    for (int i = 0; i < 10; ++i) {
+        auto f = cache.open(dir.write(std::to_string(i) + ".f", "x"));
+        ASSERT_TRUE(f);
+        ::close(f->fd);
+    }
+    EXPECT_EQ(cache.size(), 3u);
+}
+
+TEST(StaticMime, BuiltinAndSystemTypes) {
+    EXPECT_EQ(wharf::mime_type("index.HTML"), "text/html; charset=utf-8");
+    EXPECT_EQ(wharf::mime_type("a.png"), "image/png");
+    EXPECT_EQ(wharf::mime_type("noext"), "application/octet-stream");
+    EXPECT_EQ(wharf::mime_type("dir.d/noext"), "application/octet-stream");
+    EXPECT_EQ(wharf::mime_type("x.unknown-ext-zz"), "application/octet-stream");
+    if (::access("/etc/mime.types", R_OK) == 0) {
+        // Not in the built-in table; text types get the charset.
+        EXPECT_EQ(wharf::mime_type("a.odt"), "application/vnd.oasis.opendocument.text");
+        EXPECT_EQ(wharf::mime_type("a.tsv"), "text/tab-separated-values; charset=utf-8");
+    }
+}
+
+} // namespace
