@@ -60,6 +60,11 @@ class session_handle {
     std::error_code resume(std::function<void(session&)> finish) const;
     /// True when the session's request has ended.
     bool expired() const noexcept;
+    /// S27, the blocking form: from a thread that is NOT the session's loop, appends `body`
+    /// and sends it on the loop, then waits for the result. Reports closed when the request
+    /// ended (even if the connection already serves another one); refuses with
+    /// invalid_argument on the loop's own thread rather than deadlock.
+    send_result send_blocking(std::string body, send_flags flags = send_flags::none) const;
 
   private:
     friend class session;
@@ -129,12 +134,6 @@ class session {
     /// Sends what is buffered now and keeps the response open (S10).
     void flush(send_callback done = {}) { send(send_flags::more, std::move(done)); }
 
-    /// S27, the blocking form: from a thread that is NOT the session's loop, appends `body` and
-    /// sends on the loop, then waits for the result. Safe even when the request has ended
-    /// meanwhile (the result is then errc::closed); on the loop's own thread it refuses
-    /// (errc::invalid_argument) rather than deadlock.
-    send_result send_blocking(std::string body, send_flags flags = send_flags::none);
-
     /// `co_await s.async_send(flags)`: a send whose completion resumes the coroutine.
     struct send_awaiter {
         session* self;
@@ -164,8 +163,9 @@ class session {
     session_handle suspend(std::chrono::milliseconds deadline = std::chrono::seconds(30),
                            std::function<void(session&)> on_deadline = {});
 
-    /// Requested when the request ends early: the client went away, a deadline passed, or the
-    /// server closed the connection. Hand it to work on other threads.
+    /// Requested when the request ends: early (the client went away, a deadline passed, the
+    /// server closed the connection) or because its response is complete. Hand it to work on
+    /// other threads for this request.
     std::stop_token stop_token();
 
     /// `co_await s.sleep(d)`: resumes on the session's loop after `d`; the result is
@@ -220,11 +220,15 @@ class session {
     auto offload(thread_pool& pool, F fn);
 
     /// Internal: runs `hook` once if the request ends while something waits on it (how a
-    /// pending co_await learns it was canceled).
-    void at_cancel(std::function<void()> hook) { cancel_hooks_.push_back(std::move(hook)); }
+    /// pending co_await learns it was canceled); `done` (set by the waiter once it finished)
+    /// lets finished hooks be dropped early, so a long request does not accumulate them.
+    void at_cancel(std::shared_ptr<bool> done, std::function<void()> hook) {
+        std::erase_if(cancel_hooks_, [](const auto& h) { return *h.first; });
+        cancel_hooks_.emplace_back(std::move(done), std::move(hook));
+    }
 
-    /// Tells the library the handler will finish the response later (from a callback, a timer
-    /// or another thread through send_blocking); without it, returning sends the response.
+    /// Tells the library the handler will finish the response later (from a callback or a
+    /// timer); without it, returning sends the response.
     void defer() noexcept { async_ = true; }
 
     /// True once the head was sent; true once the last send was queued.
@@ -270,7 +274,7 @@ class session {
     bool async_ = false; // the handler left work behind (a body read, a timer, a post)
     std::function<void(std::error_code)> on_close_;
     std::vector<std::unique_ptr<detail::session_timer>> timers_;
-    std::vector<std::function<void()>> cancel_hooks_;
+    std::vector<std::pair<std::shared_ptr<bool>, std::function<void()>>> cancel_hooks_;
     std::optional<std::stop_source> stop_;
     // Bumped when the request ends, which expires its tokens.
     std::shared_ptr<std::atomic<std::uint64_t>> anchor_;
@@ -287,7 +291,7 @@ template <class F, class T>
 auto session::offload(thread_pool& pool, F fn) {
     struct shared {
         offload_result<T> result;
-        bool done = false;
+        std::shared_ptr<bool> done = std::make_shared<bool>(false);
         std::coroutine_handle<> waiting;
     };
     struct awaiter {
@@ -299,12 +303,12 @@ auto session::offload(thread_pool& pool, F fn) {
         void await_suspend(std::coroutine_handle<> h) {
             st->waiting = h;
             auto finish = [st = st](offload_result<T> r) {
-                if (st->done) return;
-                st->done = true;
+                if (*st->done) return;
+                *st->done = true;
                 st->result = std::move(r);
                 st->waiting.resume();
             };
-            self->at_cancel([finish] { finish({make_error_code(errc::canceled), {}}); });
+            self->at_cancel(st->done, [finish] { finish({make_error_code(errc::canceled), {}}); });
             auto post = detail::loop_poster(*self);
             const session_token token = self->token();
             detail::run_on_pool(*pool, [post, token, finish, fn = std::move(fn)]() mutable {

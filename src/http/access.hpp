@@ -74,8 +74,8 @@ struct session_access {
     static void cancel_waiters(session& s) {
         while (!s.cancel_hooks_.empty()) {
             auto hooks = std::exchange(s.cancel_hooks_, {});
-            for (auto& hook : hooks)
-                hook();
+            for (auto& [done, hook] : hooks)
+                if (!*done) hook();
         }
     }
     /// The connection went away before the response finished: tell the handler, once.

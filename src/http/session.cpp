@@ -76,6 +76,9 @@ void coroutine_threw(session& s, std::exception_ptr e) noexcept {
 
 std::error_code session_handle::resume(std::function<void(session&)> finish) const {
     if (!state_) return errc::invalid_argument;
+    // A deadline that answered is the better report than "closed" (its answer also ends the
+    // request); a request that ended is the better report than "resumed before".
+    if (state_->phase.load() == 2) return errc::timed_out;
     if (state_->token.expired()) return errc::closed;
     int expected = 0;
     if (!state_->phase.compare_exchange_strong(expected, 1))
@@ -89,6 +92,23 @@ std::error_code session_handle::resume(std::function<void(session&)> finish) con
 
 bool session_handle::expired() const noexcept {
     return !state_ || state_->token.expired();
+}
+
+send_result session_handle::send_blocking(std::string body, send_flags flags) const {
+    if (!state_ || state_->token.expired()) return {make_error_code(errc::closed), 0};
+    if (state_->loop->on_loop_thread()) return {make_error_code(errc::invalid_argument), 0};
+    auto done = std::make_shared<std::promise<send_result>>();
+    std::future<send_result> result = done->get_future();
+    state_->loop->post([st = state_, done, flags, body = std::move(body)]() mutable {
+        // Checked on the loop, where requests end: only then is the session pointer used.
+        if (st->token.expired()) {
+            done->set_value({make_error_code(errc::closed), 0});
+            return;
+        }
+        st->owner->response().append(body);
+        st->owner->send(flags, [done](send_result r) { done->set_value(r); });
+    });
+    return result.get();
 }
 
 session_handle session::suspend(std::chrono::milliseconds deadline,
@@ -105,6 +125,8 @@ session_handle session::suspend(std::chrono::milliseconds deadline,
             int expected = 0;
             if (!st->phase.compare_exchange_strong(expected, 2)) return; // resumed in time
             if (stop_) stop_->request_stop();
+            if (response_started()) return; // a blocking send began the answer: let it end it
+            if (response_started()) return; // a blocking send began the answer: let it finish
             if (on_deadline) {
                 detail::run_as_handler(*this, on_deadline);
             } else {
@@ -127,7 +149,7 @@ bool session::sleep_awaiter::await_suspend(std::coroutine_handle<> h) {
         if (std::exchange(*fired, true)) return;
         h.resume();
     });
-    self->at_cancel([h, fired, out = outcome] {
+    self->at_cancel(fired, [h, fired, out = outcome] {
         if (std::exchange(*fired, true)) return;
         *out = make_error_code(errc::canceled);
         h.resume();
@@ -147,23 +169,6 @@ void session::send(send_flags flags, send_callback done) {
         return;
     }
     stream_->send(*this, flags, std::move(done));
-}
-
-send_result session::send_blocking(std::string body, send_flags flags) {
-    if (!stream_) return {make_error_code(errc::closed), 0};
-    detail::event_loop& loop = stream_->loop();
-    if (loop.on_loop_thread()) return {make_error_code(errc::invalid_argument), 0};
-    auto done = std::make_shared<std::promise<send_result>>();
-    std::future<send_result> result = done->get_future();
-    loop.post([this, token = token(), done, flags, body = std::move(body)]() mutable {
-        if (token.expired()) {
-            done->set_value({make_error_code(errc::closed), 0});
-            return;
-        }
-        response().append(body);
-        send(flags, [done](send_result r) { done->set_value(r); });
-    });
-    return result.get();
 }
 
 void session::read_body(body_callback on_piece) {
@@ -192,6 +197,8 @@ void session::after(std::chrono::milliseconds delay, std::function<void()> task,
     auto timer = std::make_unique<detail::session_timer>(
         loop, std::move(task), repeat ? std::max<std::int64_t>(ms, 1) : 0);
     loop.timers().arm(timer->t, loop.now() + ms);
+    // Fired one-shot timers go now, so a long request with many timers stays small.
+    std::erase_if(timers_, [](const auto& t) { return t->period == 0 && !t->t.armed(); });
     timers_.push_back(std::move(timer));
 }
 

@@ -3,6 +3,8 @@
 // stream later): sending the response, reading the request body, and its loop.
 #pragma once
 
+#include <memory>
+
 #include "loop/event_loop.hpp"
 #include "loop/timer_heap.hpp"
 #include "wharf/session.hpp"
@@ -27,15 +29,18 @@ class session_stream {
 /// A session-owned timer (session::after).
 struct session_timer {
     session_timer(event_loop& l, std::function<void()> fn, std::int64_t every)
-        : loop(l), task(std::move(fn)), period(every),
+        : loop(l), task(std::make_shared<std::function<void()>>(std::move(fn))), period(every),
           t([](void* self) { static_cast<session_timer*>(self)->fire(); }, this) {}
     ~session_timer() { loop.timers().disarm(t); }
     void fire() {
         if (period > 0) loop.timers().arm(t, loop.now() + period);
-        task(); // may destroy this timer (the session ended): nothing after this line
+        // The task may end the request, which destroys this timer: keep the callable (and
+        // its captures) alive on the stack until it returns, and touch nothing after.
+        const auto keep = task;
+        (*keep)();
     }
     event_loop& loop;
-    std::function<void()> task;
+    std::shared_ptr<std::function<void()>> task;
     std::int64_t period;
     timer t;
 };

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // A small blocking HTTP/1.1 client over raw sockets, for the integration tests: it sends bytes
-// exactly as given and parses responses strictly (Content-Length framing; wharf never sends
-// chunked responses). Every wait is bounded, so a misbehaving server fails a test instead of
-// hanging it.
+// exactly as given and parses responses strictly (read_response: Content-Length framing only;
+// read_framed_response: also chunked and close-delimited bodies, as streamed responses have).
+// Every wait is bounded, so a misbehaving server fails a test instead of hanging it.
 #pragma once
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -123,45 +124,8 @@ class client {
     /// error()). `head_request`: the response has no body whatever its Content-Length says.
     /// 1xx responses are returned like any other.
     std::optional<http_response> read_response(bool head_request = false) {
-        std::size_t head_end;
-        while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos) {
-            if (!fill()) {
-                if (eof_ && !buf_.empty()) error_ = "connection closed inside a response head";
-                return std::nullopt;
-            }
-        }
         http_response r;
-        const std::string head = buf_.substr(0, head_end);
-        buf_.erase(0, head_end + 4);
-
-        std::size_t line_end = head.find("\r\n");
-        const std::string status_line = head.substr(0, line_end);
-        const std::size_t sp1 = status_line.find(' ');
-        const std::size_t sp2 = sp1 == std::string::npos ? sp1 : status_line.find(' ', sp1 + 1);
-        if (sp1 == std::string::npos || sp2 == std::string::npos || sp2 - sp1 != 4) {
-            error_ = "malformed status line: " + status_line;
-            return std::nullopt;
-        }
-        r.version = status_line.substr(0, sp1);
-        r.status = std::stoi(status_line.substr(sp1 + 1, 3));
-        r.reason = status_line.substr(sp2 + 1);
-        while (line_end != std::string::npos) {
-            const std::size_t start = line_end + 2;
-            line_end = head.find("\r\n", start);
-            const std::string line = head.substr(
-                start, line_end == std::string::npos ? std::string::npos : line_end - start);
-            const std::size_t colon = line.find(':');
-            if (colon == std::string::npos) {
-                error_ = "malformed header line: " + line;
-                return std::nullopt;
-            }
-            std::string value = line.substr(colon + 1);
-            while (!value.empty() && value.front() == ' ')
-                value.erase(0, 1);
-            while (!value.empty() && value.back() == ' ')
-                value.pop_back();
-            r.headers.emplace_back(line.substr(0, colon), std::move(value));
-        }
+        if (!read_head(r)) return std::nullopt;
 
         const bool no_body = head_request || (r.status >= 100 && r.status < 200) ||
                              r.status == 204 || r.status == 304;
@@ -182,6 +146,90 @@ class client {
         buf_.erase(0, n);
         return r;
     }
+
+    /// Reads one response whatever its body framing: Content-Length, chunked (the size of each
+    /// chunk is appended to `chunk_sizes` when given; extensions and trailers are skipped) or,
+    /// with neither, everything up to the server's close. nullopt on EOF before a response,
+    /// timeout or malformed input (see error()). 1xx responses are returned like any other.
+    std::optional<http_response>
+    read_framed_response(bool head_request = false,
+                         std::vector<std::size_t>* chunk_sizes = nullptr) {
+        http_response r;
+        if (!read_head(r)) return std::nullopt;
+        const bool no_body = head_request || (r.status >= 100 && r.status < 200) ||
+                             r.status == 204 || r.status == 304;
+        if (no_body) return r;
+        const auto te = r.header("Transfer-Encoding");
+        const auto length = r.header("Content-Length");
+        if (te) {
+            if (!wharf::iequals(*te, "chunked") || length) {
+                error_ = "unexpected framing: Transfer-Encoding " + *te;
+                return std::nullopt;
+            }
+            for (;;) {
+                std::string line;
+                if (!read_line(line)) return std::nullopt;
+                std::size_t size = 0;
+                std::size_t digits = 0;
+                for (char ch : line) {
+                    int v;
+                    if (ch >= '0' && ch <= '9')
+                        v = ch - '0';
+                    else if (ch >= 'a' && ch <= 'f')
+                        v = ch - 'a' + 10;
+                    else if (ch >= 'A' && ch <= 'F')
+                        v = ch - 'A' + 10;
+                    else
+                        break;
+                    size = size * 16 + static_cast<std::size_t>(v);
+                    ++digits;
+                }
+                if (digits == 0 || digits > 15 || (digits < line.size() && line[digits] != ';')) {
+                    error_ = "malformed chunk-size line: " + line;
+                    return std::nullopt;
+                }
+                if (size == 0) break;
+                if (!wait_for(size + 2)) {
+                    error_ = "connection closed inside a chunk";
+                    return std::nullopt;
+                }
+                if (buf_.compare(size, 2, "\r\n") != 0) {
+                    error_ = "chunk data not followed by CRLF";
+                    return std::nullopt;
+                }
+                r.body.append(buf_, 0, size);
+                buf_.erase(0, size + 2);
+                if (chunk_sizes) chunk_sizes->push_back(size);
+            }
+            std::string trailer;
+            do {
+                if (!read_line(trailer)) return std::nullopt;
+            } while (!trailer.empty());
+            return r;
+        }
+        if (length) {
+            const std::size_t n = std::stoull(*length);
+            if (!wait_for(n)) {
+                error_ = "connection closed inside a body";
+                return std::nullopt;
+            }
+            r.body = buf_.substr(0, n);
+            buf_.erase(0, n);
+            return r;
+        }
+        while (fill()) {
+        }
+        if (!eof_) return std::nullopt; // timed out before the close
+        r.body = std::move(buf_);
+        buf_.clear();
+        return r;
+    }
+
+    /// Waits up to `wait` (the default timeout if zero) for more bytes, kept in pending();
+    /// false on timeout, EOF or error.
+    bool receive(std::chrono::milliseconds wait = 0ms) { return fill(wait); }
+    /// Forgets the first `n` pending bytes.
+    void discard(std::size_t n) { buf_.erase(0, std::min(n, buf_.size())); }
 
     /// True when the server closes the connection (EOF or reset) within `timeout`; bytes that
     /// arrive first are kept in pending().
@@ -204,6 +252,70 @@ class client {
     }
 
   private:
+    /// Reads and parses a response head into `r`; false on EOF, timeout or malformed input.
+    bool read_head(http_response& r) {
+        std::size_t head_end;
+        while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos) {
+            if (!fill()) {
+                if (eof_ && !buf_.empty()) error_ = "connection closed inside a response head";
+                return false;
+            }
+        }
+        const std::string head = buf_.substr(0, head_end);
+        buf_.erase(0, head_end + 4);
+
+        std::size_t line_end = head.find("\r\n");
+        const std::string status_line = head.substr(0, line_end);
+        const std::size_t sp1 = status_line.find(' ');
+        const std::size_t sp2 = sp1 == std::string::npos ? sp1 : status_line.find(' ', sp1 + 1);
+        if (sp1 == std::string::npos || sp2 == std::string::npos || sp2 - sp1 != 4) {
+            error_ = "malformed status line: " + status_line;
+            return false;
+        }
+        r.version = status_line.substr(0, sp1);
+        r.status = std::stoi(status_line.substr(sp1 + 1, 3));
+        r.reason = status_line.substr(sp2 + 1);
+        while (line_end != std::string::npos) {
+            const std::size_t start = line_end + 2;
+            line_end = head.find("\r\n", start);
+            const std::string line = head.substr(
+                start, line_end == std::string::npos ? std::string::npos : line_end - start);
+            const std::size_t colon = line.find(':');
+            if (colon == std::string::npos) {
+                error_ = "malformed header line: " + line;
+                return false;
+            }
+            std::string value = line.substr(colon + 1);
+            while (!value.empty() && value.front() == ' ')
+                value.erase(0, 1);
+            while (!value.empty() && value.back() == ' ')
+                value.pop_back();
+            r.headers.emplace_back(line.substr(0, colon), std::move(value));
+        }
+        return true;
+    }
+
+    /// Reads up to the next CRLF (not included) into `line`.
+    bool read_line(std::string& line) {
+        std::size_t end;
+        while ((end = buf_.find("\r\n")) == std::string::npos) {
+            if (!fill()) {
+                error_ = "connection closed inside a line";
+                return false;
+            }
+        }
+        line = buf_.substr(0, end);
+        buf_.erase(0, end + 2);
+        return true;
+    }
+
+    /// Waits until at least `n` bytes are pending.
+    bool wait_for(std::size_t n) {
+        while (buf_.size() < n)
+            if (!fill()) return false;
+        return true;
+    }
+
     /// Waits up to `wait` (the default timeout if zero) for bytes; false on timeout, EOF or
     /// error. A reset counts as EOF.
     bool fill(std::chrono::milliseconds wait = 0ms) {

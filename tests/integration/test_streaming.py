@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -119,8 +120,6 @@ class RssSampler:
 
 def report(line):
     """Measurements worth seeing in the ctest log (stderr, like unittest's own output)."""
-    import sys
-
     sys.stderr.write("\n    [measure] %s\n" % line)
     sys.stderr.flush()
 
@@ -409,7 +408,13 @@ class GatherAndBytesTest(StreamingTestCase):
             self.assertEqual(reader.buf, b"")
 
     def test_bytes_bad_params(self):
-        for target in ("/bytes?n=-1", "/bytes?n=abc", "/bytes", "/bytes?n=", "/bytes?n=1099511627777"):
+        for target in (
+            "/bytes?n=-1",
+            "/bytes?n=abc",
+            "/bytes",
+            "/bytes?n=",
+            "/bytes?n=1099511627777",
+        ):
             with self.subTest(target=target):
                 resp = self.fetch(target)
                 self.assertEqual(resp.status, 400)
@@ -566,9 +571,8 @@ class UploadTest(StreamingTestCase):
     def test_two_gib_chunked_upload(self):
         start = time.monotonic()
         answer, sha, rss = self.upload(2 * GIB, chunked_encoding=True)
-        report(
-            "2 GiB chunked upload: %.1f s, server RSS %s" % (time.monotonic() - start, rss.describe())
-        )
+        elapsed = time.monotonic() - start
+        report("2 GiB chunked upload: %.1f s, server RSS %s" % (elapsed, rss.describe()))
         self.assertEqual(answer, {"bytes": 2 * GIB, "sha256": sha})
         self.assertLess(rss.growth, RSS_GROWTH_LIMIT, rss.describe())
 
