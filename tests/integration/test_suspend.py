@@ -631,6 +631,10 @@ class EventsMemoryTest(SuspendTestCase):
             flush=True,
         )
         self.assertGreater(total, count * 9)
+        if "/asan/" in os.environ.get("WHARF_BINARY", ""):
+            # ASan's quarantine keeps freed memory out of reuse: RSS tells nothing there, and
+            # LeakSanitizer checks for leaks at exit instead.
+            return
         self.assertLess(peak - before, 4 * MIB)
 
 
