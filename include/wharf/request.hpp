@@ -58,6 +58,9 @@ class request {
     content_type_info content_type() const noexcept;
     /// The request body, buffered up to the server's body limit (empty when none).
     std::string_view body() const noexcept { return body_; }
+    /// The trailer fields of a chunked body. For a buffered body they are here when the handler
+    /// runs; for a streamed one, during the read_body callback that delivers the last piece.
+    const header_view& trailers() const noexcept { return trailers_; }
     /// True when the client asked to keep the connection open after this request.
     bool keep_alive() const noexcept { return keep_alive_; }
 
@@ -80,6 +83,7 @@ class request {
     int http_major_ = 1, http_minor_ = 1;
     bool keep_alive_ = true;
     header_view headers_;
+    header_view trailers_;
     std::vector<std::pair<std::string_view, std::string_view>> params_;
     std::string decoded_path_; // storage behind path_ when decoding changed it
     const address* peer_ = nullptr;

@@ -62,6 +62,9 @@ struct server_config {
     /// Worker threads, each with its own event loop and listeners; 0 means one per core.
     unsigned workers = 0;
     int backlog = 4096;
+    /// For routes that stream the request body: send "100 Continue" as soon as the head is
+    /// in, instead of when the handler first asks for the body.
+    bool continue_at_once = false;
     /// Value of the Server header; empty sends none.
     std::string server_name = "wharf";
     struct limits limits;

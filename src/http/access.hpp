@@ -26,6 +26,7 @@ struct request_access {
     }
     static void set_host(request& r, std::string_view host) noexcept { r.host_ = host; }
     static void set_body(request& r, std::string_view body) noexcept { r.body_ = body; }
+    static void set_trailers(request& r, header_view t) noexcept { r.trailers_ = t; }
     static void set_keep_alive(request& r, bool keep) noexcept { r.keep_alive_ = keep; }
     static void set_addresses(request& r, const address* peer, const address* local) noexcept {
         r.peer_ = peer;
@@ -36,6 +37,7 @@ struct request_access {
     static auto& params(request& r) noexcept { return r.params_; }
     static void reset(request& r) noexcept {
         r.params_.clear();
+        r.trailers_ = {};
         r.body_ = {};
         r.query_ = {};
         r.host_ = {};

@@ -288,6 +288,8 @@ void connection::finish_request(std::string_view body, std::size_t consumed) {
     request_access::set_line(req, head_.method, head_.target, head_.major, head_.minor);
     request_access::set_headers(req, header_view(fields_), framing_.host);
     request_access::set_body(req, body);
+    if (framing_.body == request_framing::chunked && !streaming_body_)
+        request_access::set_trailers(req, header_view({trailers_, chunked_.trailer_count()}));
 
     const bool keep_alive = framing_.keep_alive && !worker_.draining() && !peer_eof_;
     request_access::set_keep_alive(req, framing_.keep_alive);
@@ -421,6 +423,10 @@ void connection::start_streamed_request() {
     streaming_body_ = true;
     body_finished_ = false;
     continue_sent_ = !framing_.expect_continue || !in_.empty();
+    if (!continue_sent_ && config_.continue_at_once) {
+        continue_sent_ = true; // configured: do not wait for the handler to ask
+        out_.append(continue_line);
+    }
     body_remaining_ = framing_.content_length;
     chunked_ = chunked_decoder(
         {config_.limits.max_chunk_extension, config_.limits.max_trailer_bytes, UINT64_MAX});
@@ -462,6 +468,9 @@ void connection::try_deliver_body() {
             }
         }
         if (last) body_finished_ = true;
+        if (last && framing_.body == request_framing::chunked)
+            detail::request_access::set_trailers(
+                session_.request(), header_view({trailers_, chunked_.trailer_count()}));
         auto reader = std::exchange(body_reader_, nullptr);
         reader({}, piece, last);
         if (phase_ == phase::closed) break;

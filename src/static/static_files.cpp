@@ -12,9 +12,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -51,6 +53,31 @@ struct state {
     std::string root; // realpath of the root, without a trailing '/'
     static_file_options opt;
     detail::file_cache cache;
+
+    // Request paths already resolved to regular files inside the root, rechecked at most once
+    // a second (the file cache's own staleness bound): a hot file costs no realpath or stat.
+    struct resolved {
+        std::string real;
+        std::chrono::steady_clock::time_point checked;
+    };
+    std::mutex resolved_mutex;
+    std::unordered_map<std::string, resolved> resolved_files;
+
+    std::optional<std::string> fresh_file(std::string_view rel) {
+        std::lock_guard lock(resolved_mutex);
+        const auto it = resolved_files.find(std::string(rel));
+        if (it == resolved_files.end()) return std::nullopt;
+        if (std::chrono::steady_clock::now() - it->second.checked > std::chrono::seconds(1)) {
+            resolved_files.erase(it);
+            return std::nullopt;
+        }
+        return it->second.real;
+    }
+    void remember_file(std::string_view rel, const std::string& real) {
+        std::lock_guard lock(resolved_mutex);
+        if (resolved_files.size() >= 4096) resolved_files.clear(); // bounded
+        resolved_files[std::string(rel)] = {real, std::chrono::steady_clock::now()};
+    }
 };
 
 /// The realpath of `path` when it exists and (unless allowed) lies inside the root.
@@ -325,6 +352,10 @@ handler static_files(std::string root, static_file_options options) {
             res.not_found();
             return;
         }
+        if (const auto hot = st->fresh_file(rel)) {
+            serve_file(*st, req, res, *hot);
+            return;
+        }
         std::string path = st->root;
         path.push_back('/');
         path.append(rel);
@@ -339,6 +370,7 @@ handler static_files(std::string root, static_file_options options) {
                 res.not_found(); // "file.txt/"
                 return;
             }
+            st->remember_file(rel, *real);
             serve_file(*st, req, res, *real);
             return;
         }
