@@ -48,6 +48,20 @@ void file_cache::load(entry& e, const std::string& path) {
     }
     fill(e, st);
     e.fd = fd;
+    e.content.reset();
+    if (e.size <= small_file) {
+        // Small files are kept in memory: a hit then costs no syscall and no dup.
+        auto bytes = std::make_shared<std::string>(static_cast<std::size_t>(e.size), '\0');
+        std::size_t done = 0;
+        while (done < bytes->size()) {
+            const ssize_t n =
+                ::pread(fd, bytes->data() + done, bytes->size() - done, static_cast<off_t>(done));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            done += static_cast<std::size_t>(n);
+        }
+        if (done == bytes->size()) e.content = std::move(bytes);
+    }
 }
 
 std::optional<cached_file> file_cache::open(const std::string& path, int* err) {
@@ -82,12 +96,13 @@ std::optional<cached_file> file_cache::open(const std::string& path, int* err) {
         if (err) *err = e.error;
         return std::nullopt;
     }
+    if (e.content) return cached_file{-1, e.content, e.size, e.inode, e.mtime_ns};
     const int fd = ::fcntl(e.fd, F_DUPFD_CLOEXEC, 0);
     if (fd < 0) {
         if (err) *err = errno;
         return std::nullopt;
     }
-    return cached_file{fd, e.size, e.inode, e.mtime_ns};
+    return cached_file{fd, nullptr, e.size, e.inode, e.mtime_ns};
 }
 
 } // namespace wharf::detail

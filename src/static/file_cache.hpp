@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -17,7 +18,9 @@ namespace wharf::detail {
 
 /// What the cache knows of a file.
 struct cached_file {
-    int fd = -1; ///< a descriptor the caller owns (dup of the cached one)
+    int fd = -1; ///< a descriptor the caller owns (dup of the cached one); -1 with `content`
+    /// The whole file, for small files: served from memory with no file system call at all.
+    std::shared_ptr<const std::string> content;
     std::uint64_t size = 0;
     std::uint64_t inode = 0;
     std::int64_t mtime_ns = 0; ///< since the epoch
@@ -37,7 +40,10 @@ class file_cache {
     /// Opens the regular file at `path` (a resolved path: a symlink as its last component is
     /// refused) or reuses the cached descriptor. nullopt when it is missing or not a regular
     /// file (remembered as such for the revalidation interval too); `err` gets errno then.
+    /// Files of at most `small_file` bytes come back as `content` (and fd -1) instead.
     std::optional<cached_file> open(const std::string& path, int* err = nullptr);
+
+    static constexpr std::uint64_t small_file = 32 * 1024;
 
     /// Entries currently held (for the tests).
     std::size_t size() const;
@@ -49,6 +55,7 @@ class file_cache {
         dev_t dev = 0;
         std::uint64_t inode = 0, size = 0;
         std::int64_t mtime_ns = 0;
+        std::shared_ptr<const std::string> content; // small files, read once per version
         clock::time_point checked;
         std::list<std::string>::iterator lru;
     };

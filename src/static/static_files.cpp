@@ -297,19 +297,19 @@ void serve_file(state& st, const request& req, response& res, const std::string&
         if (!v) continue;
         variants = true;
         if (q[i] > best) {
-            if (chosen) ::close(chosen->fd);
+            if (chosen && chosen->fd >= 0) ::close(chosen->fd);
             chosen = *v;
             chosen_index = i;
             best = q[i];
         } else {
-            ::close(v->fd);
+            if (v->fd >= 0) ::close(v->fd);
         }
     }
 
     detail::cached_file f = *original;
     std::string etag;
     if (chosen) {
-        ::close(original->fd);
+        if (original->fd >= 0) ::close(original->fd);
         f = *chosen;
         etag = etag_of(f, fmt::format("-{}", codings[chosen_index].name));
         res.set_header("Content-Encoding", codings[chosen_index].name);
@@ -324,7 +324,14 @@ void serve_file(state& st, const request& req, response& res, const std::string&
             std::chrono::nanoseconds(f.mtime_ns)));
     res.process_ranges(etag, mtime);
     // Zero-copy: the range goes out with sendfile(); the response closes the descriptor.
-    res.append_file(file_range{f.fd, 0, f.size, true});
+    if (f.content) {
+        // A small file from memory: the response borrows the cached bytes (the shared
+        // pointer keeps this version alive until they are sent).
+        const std::string_view bytes = *f.content;
+        res.append_borrowed(bytes, [keep = f.content] {});
+    } else {
+        res.append_file(file_range{f.fd, 0, f.size, true});
+    }
 }
 
 } // namespace

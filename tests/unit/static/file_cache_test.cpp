@@ -41,18 +41,34 @@ std::string read_all(int fd, std::uint64_t size) {
 
 TEST(StaticFileCache, ReusesAndDupsDescriptors) {
     temp_dir dir;
+    const std::string big(file_cache::small_file + 1, 'b'); // past the in-memory size
+    const std::string p = dir.write("a.bin", big);
+    file_cache cache(4, std::chrono::hours(1));
+    auto a = cache.open(p);
+    auto b = cache.open(p);
+    ASSERT_TRUE(a && b);
+    EXPECT_FALSE(a->content);
+    EXPECT_NE(a->fd, b->fd); // each response owns its descriptor
+    EXPECT_EQ(a->inode, b->inode);
+    EXPECT_EQ(a->size, big.size());
+    EXPECT_EQ(read_all(b->fd, b->size), big);
+    ::close(a->fd);
+    ::close(b->fd);
+    EXPECT_EQ(cache.size(), 1u);
+}
+
+TEST(StaticFileCache, SmallFilesComeFromMemory) {
+    temp_dir dir;
     const std::string p = dir.write("a.txt", "hello");
     file_cache cache(4, std::chrono::hours(1));
     auto a = cache.open(p);
     auto b = cache.open(p);
     ASSERT_TRUE(a && b);
-    EXPECT_NE(a->fd, b->fd); // each response owns its descriptor
-    EXPECT_EQ(a->inode, b->inode);
+    EXPECT_EQ(a->fd, -1); // no descriptor to own or close
+    ASSERT_TRUE(a->content);
+    EXPECT_EQ(*a->content, "hello");
+    EXPECT_EQ(a->content, b->content); // one copy, shared
     EXPECT_EQ(a->size, 5u);
-    EXPECT_EQ(read_all(b->fd, b->size), "hello");
-    ::close(a->fd);
-    ::close(b->fd);
-    EXPECT_EQ(cache.size(), 1u);
 }
 
 TEST(StaticFileCache, RevalidatesReplacedFiles) {
@@ -60,15 +76,14 @@ TEST(StaticFileCache, RevalidatesReplacedFiles) {
     const std::string p = dir.write("a.txt", "first");
     file_cache cache(4, std::chrono::milliseconds(0));
     auto a = cache.open(p);
-    ASSERT_TRUE(a);
+    ASSERT_TRUE(a && a->content);
     const std::string tmp = dir.write("b.txt", "second version");
     ASSERT_EQ(::rename(tmp.c_str(), p.c_str()), 0);
     auto b = cache.open(p);
-    ASSERT_TRUE(b);
+    ASSERT_TRUE(b && b->content);
     EXPECT_NE(a->inode, b->inode);
-    EXPECT_EQ(read_all(b->fd, b->size), "second version");
-    ::close(a->fd);
-    ::close(b->fd);
+    EXPECT_EQ(*b->content, "second version");
+    EXPECT_EQ(*a->content, "first"); // a response still sending the old version keeps it
     ::unlink(p.c_str());
     EXPECT_FALSE(cache.open(p));
 }
@@ -91,7 +106,7 @@ TEST(StaticFileCache, IsBounded) {
     for (int i = 0; i < 10; ++i) {
         auto f = cache.open(dir.write(std::to_string(i) + ".f", "x"));
         ASSERT_TRUE(f);
-        ::close(f->fd);
+        if (f->fd >= 0) ::close(f->fd);
     }
     EXPECT_EQ(cache.size(), 3u);
 }
