@@ -8,36 +8,18 @@ import shutil
 import subprocess
 import unittest
 
-from wharf_server import SECRET, SITE_FILES, ResponseReader, WharfServer, exchange, get
+from wharf_server import SECRET, SITE_FILES, ResponseReader, SharedServerTestCase, WharfServer, exchange, get
 
 
-class ClientTestCase(unittest.TestCase):
+class ClientTestCase(SharedServerTestCase):
     """One server for the whole class; every test checks it is still alive afterwards."""
-
-    server = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = WharfServer(workers=2)
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.cleanup()
 
     def setUp(self):
         self.conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
 
     def tearDown(self):
         self.conn.close()
-        self.assertTrue(self.server.alive(), "server died:\n" + self.server.stderr())
+        super().tearDown()
 
     def request(self, method, path, body=None, headers=None):
         self.conn.request(method, path, body=body, headers=headers or {})

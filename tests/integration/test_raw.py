@@ -8,31 +8,10 @@ import threading
 import time
 import unittest
 
-from wharf_server import SITE_FILES, ResponseReader, WharfServer, exchange, get, wait_closed
+from wharf_server import SITE_FILES, ResponseReader, SharedServerTestCase, WharfServer, exchange, get, wait_closed
 
 
-class RawTestCase(unittest.TestCase):
-    server = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = WharfServer(workers=2)
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.cleanup()
-
-    def tearDown(self):
-        self.assertTrue(self.server.alive(), "server died:\n" + self.server.stderr())
-
+class RawTestCase(SharedServerTestCase):
     def assert_server_works(self):
         resp = get(self.server.port, "/plaintext")
         self.assertIsNotNone(resp)

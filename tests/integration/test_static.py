@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import unittest
 
-from wharf_server import SECRET, SITE_FILES, WharfServer, exchange, get
+from wharf_server import SECRET, SITE_FILES, SharedServerTestCase, WharfServer, exchange, get
 
 BLOB = SITE_FILES["blob.bin"]
 PLAIN = b"plain text that also exists gzip-compressed beside it\n" * 20
@@ -27,14 +27,11 @@ def pattern(start, end):
     return bytes(ord("a") + i % 26 for i in range(start, end))
 
 
-class StaticTestCase(unittest.TestCase):
-    server = None
-    extra_args = ("--cache-control", "max-age=60")
+class StaticTestCase(SharedServerTestCase):
+    EXTRA_ARGS = ("--cache-control", "max-age=60")
 
     @classmethod
-    def setUpClass(cls):
-        cls.server = WharfServer(extra_args=cls.extra_args, workers=2)
-        site = cls.server.site
+    def prepare_site(cls, site):
         with open(os.path.join(site, "plain.txt"), "wb") as f:
             f.write(PLAIN)
         with open(os.path.join(site, "plain.txt.gz"), "wb") as f:
@@ -45,21 +42,6 @@ class StaticTestCase(unittest.TestCase):
         with open(os.path.join(site, "noindex", "x.txt"), "wb") as f:
             f.write(b"x\n")
         os.symlink(cls.server.tmp, os.path.join(site, "outdir"))
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.cleanup()
-
-    def tearDown(self):
-        self.assertTrue(self.server.alive(), "server died:\n" + self.server.stderr())
 
     def curl(self, *args):
         if not shutil.which("curl"):
@@ -257,7 +239,7 @@ class DirectoryTest(StaticTestCase):
 
 
 class NoListingTest(StaticTestCase):
-    extra_args = ("--no-listing", "--index", "page.html")
+    EXTRA_ARGS = ("--no-listing", "--index", "page.html")
 
     def test_no_listing(self):
         resp = get(self.server.port, "/noindex/")

@@ -18,7 +18,7 @@ import threading
 import time
 import unittest
 
-from wharf_server import Response, ResponseReader, WharfServer, get
+from wharf_server import Response, ResponseReader, SharedServerTestCase, WharfServer, get
 
 ALPHABET = bytes(range(ord("a"), ord("z") + 1))
 # Long enough for any slice of up to 1 MiB at any phase.
@@ -223,28 +223,7 @@ def digest_of(data):
     return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
-class StreamingTestCase(unittest.TestCase):
-    server = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = WharfServer(workers=2)
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.cleanup()
-
-    def tearDown(self):
-        self.assertTrue(self.server.alive(), "server died:\n" + self.server.stderr())
-
+class StreamingTestCase(SharedServerTestCase):
     @property
     def pid(self):
         return self.server.proc.pid

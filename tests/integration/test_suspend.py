@@ -17,7 +17,7 @@ import threading
 import time
 import unittest
 
-from wharf_server import ResponseReader, WharfServer, get, wharf_binary
+from wharf_server import ResponseReader, SharedServerTestCase, WharfServer, get, wharf_binary
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -113,32 +113,12 @@ def reset_close(sock):
 # -- tests ------------------------------------------------------------------------------------
 
 
-class SuspendTestCase(unittest.TestCase):
+class SuspendTestCase(SharedServerTestCase):
     """One `wharf serve --workers 1` per test class."""
 
     WORKERS = 1
-    EXTRA_ARGS = ()
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = WharfServer(extra_args=cls.EXTRA_ARGS, workers=cls.WORKERS)
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.cleanup()
 
     def setUp(self):
-        self.assertTrue(self.server.alive(), "the server died:\n" + self.server.stderr())
-
-    def tearDown(self):
         self.assertTrue(self.server.alive(), "the server died:\n" + self.server.stderr())
 
     @property

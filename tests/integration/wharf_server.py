@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 SERVING_LINE = re.compile(r"^wharf: serving (.*) on http://(\S+)/ \((\d+) workers\)$")
 
@@ -219,6 +220,41 @@ class WharfServer:
 
     def url(self, path="/"):
         return "http://%s:%d%s" % (self.host, self.port, path)
+
+
+class SharedServerTestCase(unittest.TestCase):
+    """One `wharf serve` for a whole test class; after every test it must still be alive.
+
+    Subclasses set WORKERS and EXTRA_ARGS, and may override prepare_site(site) to add files
+    to the served directory before the server starts."""
+
+    server = None
+    WORKERS = 2
+    EXTRA_ARGS = ()
+
+    @classmethod
+    def prepare_site(cls, site):
+        pass
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = WharfServer(extra_args=cls.EXTRA_ARGS, workers=cls.WORKERS)
+        try:
+            cls.prepare_site(cls.server.site)
+            cls.server.start()
+        except BaseException:
+            cls.server.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.server.stop()
+        finally:
+            cls.server.cleanup()
+
+    def tearDown(self):
+        self.assertTrue(self.server.alive(), "server died:\n" + self.server.stderr())
 
 
 def recv_until_close(sock, timeout=10.0, limit=64 * 1024 * 1024):
