@@ -38,6 +38,21 @@ void apply_default_body(response& res) {
     res.append(res.reason()).append("\n");
 }
 
+void report_handler_exception(session& s, std::exception_ptr e) noexcept {
+    const request& req = s.request();
+    const char* what = "a non-exception";
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        what = ex.what();
+    } catch (...) {
+    }
+    std::fprintf(stderr, "wharf: handler for %.*s %.*s threw: %s\n",
+                 static_cast<int>(req.method_name().size()), req.method_name().data(),
+                 static_cast<int>(req.target().size()), req.target().data(), what);
+    if (!s.response_started()) set_error_response(s.response(), 500);
+}
+
 bool dispatch(const router& routes, session& s) {
     request& req = s.request();
     response& res = s.response();
@@ -75,18 +90,9 @@ bool dispatch(const router& routes, session& s) {
     try {
         (*m.target)(s);
         if (!s.response_started() && !session_access::left_work_behind(s)) apply_default_body(res);
-    } catch (const std::exception& e) {
-        threw = true;
-        std::fprintf(stderr, "wharf: handler for %.*s %.*s threw: %s\n",
-                     static_cast<int>(req.method_name().size()), req.method_name().data(),
-                     static_cast<int>(req.target().size()), req.target().data(), e.what());
-        if (!s.response_started()) set_error_response(res, 500);
     } catch (...) {
         threw = true;
-        std::fprintf(stderr, "wharf: handler for %.*s %.*s threw a non-exception\n",
-                     static_cast<int>(req.method_name().size()), req.method_name().data(),
-                     static_cast<int>(req.target().size()), req.target().data());
-        if (!s.response_started()) set_error_response(res, 500);
+        report_handler_exception(s, std::current_exception());
     }
     if (!s.response_started() && (res.status() < 100 || res.status() > 999))
         set_error_response(res, 500, "invalid status code");

@@ -4,6 +4,8 @@
 // 501, OPTIONS).
 #pragma once
 
+#include <exception>
+
 #include "wharf/router.hpp"
 
 namespace wharf::detail {
@@ -11,6 +13,10 @@ namespace wharf::detail {
 /// Returns true when the handler threw (the response is then a 500, unless the handler had
 /// already started sending it).
 bool dispatch(const router& routes, session& s);
+
+/// Logs an exception that escaped a handler (with the request line) and, when nothing was sent
+/// yet, replaces the response with a 500. Whoever catches decides what happens next.
+void report_handler_exception(session& s, std::exception_ptr e) noexcept;
 
 /// Replaces whatever the response holds with a short plain-text error page.
 void set_error_response(response& res, int status, std::string_view detail = {});

@@ -28,14 +28,9 @@ void run_as_handler(session& s, const std::function<void(session&)>& fn) {
     session_access::clear_left_work(s);
     try {
         fn(s);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "wharf: handler threw: %s\n", e.what());
-        if (s.response_started()) return session_access::stream(s)->abort_response(s);
-        set_error_response(s.response(), 500);
     } catch (...) {
-        std::fprintf(stderr, "wharf: handler threw a non-exception\n");
+        report_handler_exception(s, std::current_exception());
         if (s.response_started()) return session_access::stream(s)->abort_response(s);
-        set_error_response(s.response(), 500);
     }
     session_access::stream(s)->handler_returned(s);
 }
@@ -55,19 +50,12 @@ void coroutine_returned(session& s) noexcept {
 }
 
 void coroutine_threw(session& s, std::exception_ptr e) noexcept {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        std::fprintf(stderr, "wharf: coroutine handler threw: %s\n", ex.what());
-    } catch (...) {
-        std::fprintf(stderr, "wharf: coroutine handler threw a non-exception\n");
-    }
     if (!session_access::stream(s)) return;
+    report_handler_exception(s, e);
     if (s.response_started()) {
         session_access::stream(s)->abort_response(s);
         return;
     }
-    set_error_response(s.response(), 500);
     session_access::clear_left_work(s);
     session_access::stream(s)->handler_returned(s);
 }
