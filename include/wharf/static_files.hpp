@@ -34,7 +34,8 @@ struct static_file_options {
 ///   Content-Encoding; both answers then carry Vary: Accept-Encoding.
 /// - A directory requested without its trailing slash is redirected (301) to it; otherwise it
 ///   serves its index file, or a listing.
-/// - Open descriptors are cached (1024 per handler) and revalidated with stat once a second.
+/// - Open files are cached (1024 per handler; files up to 32 KiB in memory) and revalidated
+///   with stat once a second, so a changed file may be served stale for up to a second.
 ///
 /// Throws std::invalid_argument when `root` is not a directory.
 handler static_files(std::string root, static_file_options options = {});
