@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "http1/chars.hpp"
+
 namespace wharf {
 namespace {
 
@@ -12,14 +14,15 @@ inline unsigned char lower(unsigned char c) noexcept {
 }
 
 bool is_token(std::string_view s) noexcept {
-    if (s.empty()) return false;
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c <= 0x20 || c >= 0x7f ||
-            std::string_view("\"(),/:;<=>?@[\\]{}").find(ch) != std::string_view::npos)
-            return false;
-    }
-    return true;
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return http1::chars::token[static_cast<unsigned char>(c)];
+    });
+}
+
+/// CR or LF would split the response (header injection); NUL truncates it in some clients.
+bool splits_field(std::string_view value) noexcept {
+    return std::any_of(value.begin(), value.end(),
+                       [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
 } // namespace
@@ -57,10 +60,8 @@ void field_list::set(std::string_view name, std::string_view value) {
 }
 
 void field_list::add(std::string_view name, std::string_view value) {
-    // A CR or LF would split the response (header injection); a name must be a token.
     if (!is_token(name)) throw std::invalid_argument("invalid header name");
-    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
-        throw std::invalid_argument("header value contains CR, LF or NUL");
+    if (splits_field(value)) throw std::invalid_argument("header value contains CR, LF or NUL");
     const auto at = static_cast<std::uint32_t>(bytes_.size());
     bytes_.append(name).append(value);
     entries_.push_back({at, static_cast<std::uint32_t>(name.size()),

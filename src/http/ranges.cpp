@@ -210,15 +210,28 @@ void answer_without_content(response& res, int status) {
 } // namespace
 
 std::string http_date(clock::time_point t) {
-    const time_t secs = clock::to_time_t(t);
-    std::tm utc{};
-    ::gmtime_r(&secs, &utc);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-                  day_names[static_cast<std::size_t>(utc.tm_wday % 7)].data(), utc.tm_mday,
-                  month_names[static_cast<std::size_t>(utc.tm_mon % 12)].data(), utc.tm_year + 1900,
-                  utc.tm_hour, utc.tm_min, utc.tm_sec);
-    return buf;
+    // By hand rather than gmtime_r + snprintf: this runs on every file response.
+    using namespace std::chrono;
+    const auto day = floor<days>(t);
+    const year_month_day ymd{day};
+    const hh_mm_ss clock_of_day{floor<seconds>(t - day)};
+    const auto two = [](char* at, unsigned v) {
+        at[0] = static_cast<char>('0' + v / 10 % 10);
+        at[1] = static_cast<char>('0' + v % 10);
+    };
+    std::string out = "Sun, 00 Jan 0000 00:00:00 GMT";
+    const auto wd = weekday{day}.c_encoding();
+    const auto mon = static_cast<unsigned>(ymd.month()) - 1;
+    const auto year = static_cast<unsigned>(std::clamp(static_cast<int>(ymd.year()), 0, 9999));
+    out.replace(0, 3, day_names[wd % 7]);
+    two(&out[5], static_cast<unsigned>(ymd.day()));
+    out.replace(8, 3, month_names[mon % 12]);
+    two(&out[12], year / 100);
+    two(&out[14], year % 100);
+    two(&out[17], static_cast<unsigned>(clock_of_day.hours().count()));
+    two(&out[20], static_cast<unsigned>(clock_of_day.minutes().count()));
+    two(&out[23], static_cast<unsigned>(clock_of_day.seconds().count()));
+    return out;
 }
 
 std::optional<clock::time_point> parse_http_date(std::string_view s) {

@@ -49,34 +49,59 @@ bool inside(const std::string& real_root, std::string_view r) noexcept {
                               (r[real_root.size()] == '/' || real_root == "/"));
 }
 
+// ---- Accept-Encoding ------------------------------------------------------------------------
+
+struct coding {
+    std::string_view name;      // as in Content-Encoding
+    std::string_view extension; // of the precompressed file
+};
+constexpr std::array<coding, 3> codings{{{"br", ".br"}, {"zstd", ".zst"}, {"gzip", ".gz"}}};
+
+std::vector<std::string> coding_extensions() {
+    std::vector<std::string> out;
+    for (const auto& c : codings)
+        out.emplace_back(c.extension);
+    return out;
+}
+
 struct state {
     std::string root; // realpath of the root, without a trailing '/'
     static_file_options opt;
-    detail::file_cache cache;
+    detail::file_cache cache{1024, std::chrono::seconds(1), coding_extensions()};
 
     // Request paths already resolved to regular files inside the root, rechecked at most once
     // a second (the file cache's own staleness bound): a hot file costs no realpath or stat.
     struct resolved {
-        std::string real;
-        std::chrono::steady_clock::time_point checked;
+        std::shared_ptr<const std::string> real;
+        detail::coarse_clock::time_point checked;
+    };
+    struct string_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
     };
     std::mutex resolved_mutex;
-    std::unordered_map<std::string, resolved> resolved_files;
+    std::unordered_map<std::string, resolved, string_hash, std::equal_to<>> resolved_files;
 
-    std::optional<std::string> fresh_file(std::string_view rel) {
+    std::shared_ptr<const std::string> fresh_file(std::string_view rel) {
+        const auto now = detail::coarse_clock::now();
         std::lock_guard lock(resolved_mutex);
-        const auto it = resolved_files.find(std::string(rel));
-        if (it == resolved_files.end()) return std::nullopt;
-        if (std::chrono::steady_clock::now() - it->second.checked > std::chrono::seconds(1)) {
+        const auto it = resolved_files.find(rel);
+        if (it == resolved_files.end()) return nullptr;
+        if (now - it->second.checked > std::chrono::seconds(1)) {
             resolved_files.erase(it);
-            return std::nullopt;
+            return nullptr;
         }
         return it->second.real;
     }
-    void remember_file(std::string_view rel, const std::string& real) {
+    std::shared_ptr<const std::string> remember_file(std::string_view rel, std::string real) {
+        auto shared = std::make_shared<const std::string>(std::move(real));
+        const auto now = detail::coarse_clock::now();
         std::lock_guard lock(resolved_mutex);
         if (resolved_files.size() >= 4096) resolved_files.clear(); // bounded
-        resolved_files[std::string(rel)] = {real, std::chrono::steady_clock::now()};
+        resolved_files.insert_or_assign(std::string(rel), resolved{shared, now});
+        return shared;
     }
 };
 
@@ -87,19 +112,6 @@ std::optional<std::string> resolve(const state& st, const std::string& path) {
     if (!st.opt.follow_symlinks_outside && !inside(st.root, real)) return std::nullopt;
     return std::string(real);
 }
-
-std::string etag_of(const detail::cached_file& f, std::string_view suffix) {
-    return fmt::format("\"{:x}-{:x}-{:x}{}\"", f.size, static_cast<std::uint64_t>(f.mtime_ns),
-                       f.inode, suffix);
-}
-
-// ---- Accept-Encoding ------------------------------------------------------------------------
-
-struct coding {
-    std::string_view name;      // as in Content-Encoding
-    std::string_view extension; // of the precompressed file
-};
-constexpr std::array<coding, 3> codings{{{"br", ".br"}, {"zstd", ".zst"}, {"gzip", ".gz"}}};
 
 std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
@@ -277,61 +289,56 @@ void redirect_to_directory(const request& req, response& res) {
 /// Sends the regular file `file` (a resolved path), or a precompressed variant of it.
 void serve_file(state& st, const request& req, response& res, const std::string& file) {
     int err = 0;
-    auto original = st.cache.open(file, &err);
-    if (!original) {
+    auto version = st.cache.open(file, &err);
+    if (!version) {
         if (err == EACCES)
             res.denied();
         else
             res.not_found();
         return;
     }
+    const std::string_view content_type = version->content_type;
+    std::string_view etag = version->etag;
+    std::string variant_etag;
 
     // Variants beside the file: same directory (already resolved), refused when symlinks.
-    const auto q = accepted_codings(req);
-    bool variants = false;
-    std::optional<detail::cached_file> chosen;
-    std::size_t chosen_index = 0;
-    double best = 0;
-    for (std::size_t i = 0; i < codings.size(); ++i) {
-        auto v = st.cache.open(file + std::string(codings[i].extension));
-        if (!v) continue;
-        variants = true;
-        if (q[i] > best) {
-            if (chosen && chosen->fd >= 0) ::close(chosen->fd);
-            chosen = *v;
-            chosen_index = i;
+    if (const unsigned sidecars = version->sidecars) {
+        const auto q = accepted_codings(req);
+        double best = 0;
+        for (std::size_t i = 0; i < codings.size(); ++i) {
+            if (!(sidecars & (1u << i)) || q[i] <= best) continue;
+            auto variant = st.cache.open(file + std::string(codings[i].extension));
+            if (!variant) continue;
             best = q[i];
-        } else {
-            if (v->fd >= 0) ::close(v->fd);
+            version = std::move(variant);
+            res.set_header("Content-Encoding", codings[i].name);
+            const std::string_view tag = version->etag; // "...": the coding goes inside
+            variant_etag = fmt::format("{}-{}\"", tag.substr(0, tag.size() - 1), codings[i].name);
+            etag = variant_etag;
         }
+        res.set_header("Vary", "Accept-Encoding");
     }
 
-    detail::cached_file f = *original;
-    std::string etag;
-    if (chosen) {
-        if (original->fd >= 0) ::close(original->fd);
-        f = *chosen;
-        etag = etag_of(f, fmt::format("-{}", codings[chosen_index].name));
-        res.set_header("Content-Encoding", codings[chosen_index].name);
-    } else {
-        etag = etag_of(f, "");
-    }
-    res.status(200).content_type(mime_type(file));
-    if (variants) res.set_header("Vary", "Accept-Encoding");
+    res.status(200).content_type(content_type);
     if (!st.opt.cache_control.empty()) res.set_header("Cache-Control", st.opt.cache_control);
     const auto mtime = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::nanoseconds(f.mtime_ns)));
+            std::chrono::nanoseconds(version->mtime_ns)));
     res.process_ranges(etag, mtime);
-    // Zero-copy: the range goes out with sendfile(); the response closes the descriptor.
-    if (f.content) {
-        // A small file from memory: the response borrows the cached bytes (the shared
-        // pointer keeps this version alive until they are sent).
-        const std::string_view bytes = *f.content;
-        res.append_borrowed(bytes, [keep = f.content] {});
-    } else {
-        res.append_file(file_range{f.fd, 0, f.size, true});
+    if (version->content) {
+        // A small file from memory: the response borrows the cached bytes (the version is
+        // kept alive until they are sent).
+        const std::string_view bytes = *version->content;
+        res.append_borrowed(bytes, [keep = std::move(version)] {});
+        return;
     }
+    // Zero-copy: the range goes out with sendfile(); the response closes its descriptor.
+    const int fd = ::fcntl(version->fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+        res.set_std(503);
+        return;
+    }
+    res.append_file(file_range{fd, 0, version->size, true});
 }
 
 } // namespace
@@ -377,8 +384,7 @@ handler static_files(std::string root, static_file_options options) {
                 res.not_found(); // "file.txt/"
                 return;
             }
-            st->remember_file(rel, *real);
-            serve_file(*st, req, res, *real);
+            serve_file(*st, req, res, *st->remember_file(rel, *real));
             return;
         }
         if (!S_ISDIR(fst.st_mode)) {

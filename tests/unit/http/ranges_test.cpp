@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <fcntl.h>
 #include <string>
 #include <unistd.h>
@@ -85,6 +86,25 @@ TEST(HttpDate, FormatAndParse) {
     EXPECT_EQ(wharf::detail::parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), std::nullopt);
     EXPECT_EQ(wharf::detail::parse_http_date("yesterday"), std::nullopt);
     EXPECT_EQ(wharf::detail::parse_http_date(""), std::nullopt);
+}
+
+TEST(HttpDate, AgreesWithStrftimeAcrossTheCalendar) {
+    // Leap days, year and month ends, the epoch, sub-second times and 2199 (system_clock
+    // counts nanoseconds in 64 bits: it ends in 2262).
+    const std::vector<std::int64_t> seconds{0,          59,         86399,      951782400,
+                                            951868799,  978307199,  1078012800, 1709164800,
+                                            1735689599, 1798761599, 4102444800, 7258118399};
+    for (const auto s : seconds) {
+        const auto t = std::chrono::system_clock::time_point(std::chrono::seconds(s)) + 999ms;
+        const time_t secs = static_cast<time_t>(s);
+        std::tm utc{};
+        ::gmtime_r(&secs, &utc);
+        char want[40];
+        std::strftime(want, sizeof want, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+        EXPECT_EQ(wharf::detail::http_date(t), want) << s;
+        EXPECT_EQ(wharf::detail::parse_http_date(want),
+                  std::chrono::system_clock::time_point(std::chrono::seconds(s)));
+    }
 }
 
 TEST(ETagList, StrongAndWeak) {

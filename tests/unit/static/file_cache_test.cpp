@@ -39,7 +39,7 @@ std::string read_all(int fd, std::uint64_t size) {
     return s;
 }
 
-TEST(StaticFileCache, ReusesAndDupsDescriptors) {
+TEST(StaticFileCache, ReusesOneOpenFile) {
     temp_dir dir;
     const std::string big(file_cache::small_file + 1, 'b'); // past the in-memory size
     const std::string p = dir.write("a.bin", big);
@@ -48,12 +48,13 @@ TEST(StaticFileCache, ReusesAndDupsDescriptors) {
     auto b = cache.open(p);
     ASSERT_TRUE(a && b);
     EXPECT_FALSE(a->content);
-    EXPECT_NE(a->fd, b->fd); // each response owns its descriptor
-    EXPECT_EQ(a->inode, b->inode);
+    EXPECT_EQ(a, b); // one version, one descriptor
+    EXPECT_GE(a->fd, 0);
     EXPECT_EQ(a->size, big.size());
     EXPECT_EQ(read_all(b->fd, b->size), big);
-    ::close(a->fd);
-    ::close(b->fd);
+    EXPECT_EQ(a->content_type, "application/octet-stream");
+    EXPECT_EQ(a->etag.front(), '"');
+    EXPECT_EQ(a->etag.back(), '"');
     EXPECT_EQ(cache.size(), 1u);
 }
 
@@ -64,11 +65,11 @@ TEST(StaticFileCache, SmallFilesComeFromMemory) {
     auto a = cache.open(p);
     auto b = cache.open(p);
     ASSERT_TRUE(a && b);
-    EXPECT_EQ(a->fd, -1); // no descriptor to own or close
     ASSERT_TRUE(a->content);
     EXPECT_EQ(*a->content, "hello");
-    EXPECT_EQ(a->content, b->content); // one copy, shared
+    EXPECT_EQ(a, b); // one copy, shared
     EXPECT_EQ(a->size, 5u);
+    EXPECT_EQ(a->content_type, "text/plain; charset=utf-8");
 }
 
 TEST(StaticFileCache, RevalidatesReplacedFiles) {
@@ -82,6 +83,7 @@ TEST(StaticFileCache, RevalidatesReplacedFiles) {
     auto b = cache.open(p);
     ASSERT_TRUE(b && b->content);
     EXPECT_NE(a->inode, b->inode);
+    EXPECT_NE(a->etag, b->etag);
     EXPECT_EQ(*b->content, "second version");
     EXPECT_EQ(*a->content, "first"); // a response still sending the old version keeps it
     ::unlink(p.c_str());
@@ -104,11 +106,24 @@ TEST(StaticFileCache, IsBounded) {
     temp_dir dir;
     file_cache cache(3);
     for (int i = 0; i < 10; ++i) {
-        auto f = cache.open(dir.write(std::to_string(i) + ".f", "x"));
-        ASSERT_TRUE(f);
-        if (f->fd >= 0) ::close(f->fd);
+        ASSERT_TRUE(cache.open(dir.write(std::to_string(i) + ".f", "x")));
     }
     EXPECT_EQ(cache.size(), 3u);
+}
+
+TEST(StaticFileCache, NotesSidecarsAndTheirChanges) {
+    temp_dir dir;
+    const std::string p = dir.write("a.css", "body{}");
+    file_cache cache(4, std::chrono::milliseconds(0), {".br", ".gz"});
+    auto a = cache.open(p);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->sidecars, 0u);
+    dir.write("a.css.gz", "gz");
+    auto b = cache.open(p);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->sidecars, 2u); // the second suffix
+    ASSERT_EQ(::symlink((dir.path + "/a.css.gz").c_str(), (dir.path + "/a.css.br").c_str()), 0);
+    EXPECT_EQ(cache.open(p)->sidecars, 2u); // a symlinked variant is not one
 }
 
 TEST(StaticMime, BuiltinAndSystemTypes) {
