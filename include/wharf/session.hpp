@@ -240,8 +240,9 @@ class session {
     /// for it. The socket is not read while no read is pending (back-pressure).
     void read_body(body_callback on_piece);
 
-    /// Called once, on the session's thread, when the connection goes away (client gone,
-    /// timeout, shutdown) before the response finished.
+    /// Called once, on the session's thread, when the connection goes away (client reset or
+    /// FIN, timeout, shutdown) before the response finished, i.e. before its last send was
+    /// queued; after that, the last send's callback tells whether it was delivered.
     void on_close(std::function<void(std::error_code)> callback) {
         on_close_ = std::move(callback);
     }

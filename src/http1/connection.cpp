@@ -797,6 +797,14 @@ void connection::on_peer_eof() {
     }
     // A half-closed client still gets the answers to the requests it completed.
     close_after_output_ = true;
+    if (phase_ == phase::responding && !in_dispatch_ && !session_.response_finished()) {
+        // Its current request is still being answered (a long poll, a stream): the client
+        // has left, so cancel it now, as a reset would, rather than when the answer is
+        // written. Answers already queued go out first when the socket takes them.
+        flush();
+        if (phase_ == phase::responding && !session_.response_finished() && out_.empty()) close();
+        return;
+    }
     if (out_.empty() && phase_ != phase::responding) close();
 }
 

@@ -69,9 +69,8 @@ void expect_healthy(const wharf::address& a) {
     EXPECT_EQ(res->body, "ok");
 }
 
-/// Closes with RST (SO_LINGER 0): the server's next read fails with ECONNRESET at once. (A
-/// plain close only sends FIN, which the server takes as a half-close: the client may still
-/// read the answer.)
+/// Closes with RST (SO_LINGER 0): the server's next read fails with ECONNRESET at once (a
+/// plain close sends FIN, which the server reads as the end of the stream).
 void reset_close(client& c) {
     linger l{1, 0};
     ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
@@ -340,12 +339,22 @@ TEST(SuspendResume, ResumeRacingTheClientResetIsHarmless) {
     expect_healthy(srv.local_addresses()[0]);
 }
 
-TEST(SuspendResume, ClientThatClosesStillHarmless) {
-    // A plain close (FIN) looks like a half-close: the server keeps the request until it is
-    // answered. Resuming then is fine, and the connection goes away afterwards.
+TEST(SuspendResume, ClientThatClosesCancelsTheRequest) {
+    // A plain close (FIN) while the request is suspended: the client has left, so the request
+    // is cancelled at once (on_close, an expired handle), not when its answer is written.
     handle_slot slot;
+    std::atomic<int> closes{0};
+    std::mutex m;
+    std::error_code why;
     wharf::server srv(local_config());
-    srv.routes().get("/suspend", [&](session& s) { slot.put(s.suspend(10s)); });
+    srv.routes().get("/suspend", [&](session& s) {
+        s.on_close([&](std::error_code ec) {
+            std::lock_guard lock(m);
+            why = ec;
+            ++closes;
+        });
+        slot.put(s.suspend(10s));
+    });
     add_ok_route(srv);
     start(srv);
 
@@ -354,10 +363,14 @@ TEST(SuspendResume, ClientThatClosesStillHarmless) {
     const auto h = slot.wait();
     ASSERT_TRUE(h);
     c.close();
-    std::this_thread::sleep_for(50ms);
-    const auto ec = h->resume([](session& s) { s.response().append("to a closed socket"); });
-    EXPECT_TRUE(!ec || ec == errc::closed) << ec.message();
-    EXPECT_TRUE(wait_until([&] { return h->expired(); }));
+    ASSERT_TRUE(wait_until([&] { return h->expired(); })) << "the request outlived its client";
+    EXPECT_EQ(h->resume([](session& s) { s.response().append("to a closed socket"); }),
+              errc::closed);
+    EXPECT_EQ(closes.load(), 1);
+    {
+        std::lock_guard lock(m);
+        EXPECT_EQ(why, errc::closed);
+    }
     EXPECT_TRUE(wait_until([&] { return srv.connection_count() == 0; }));
     expect_healthy(srv.local_addresses()[0]);
 }
