@@ -14,7 +14,7 @@
 namespace wharf {
 
 struct session_handle::state {
-    detail::event_loop* loop;
+    std::shared_ptr<detail::mailbox> loop; // outlives the loop: late resumes are refused
     session* owner;
     session_token token;
     std::atomic<int> phase{0}; // 0 suspended, 1 resumed, 2 answered by the deadline
@@ -36,8 +36,9 @@ void run_as_handler(session& s, const std::function<void(session&)>& fn) {
 }
 
 std::function<void(std::function<void()>)> loop_poster(session& s) {
-    event_loop* loop = &session_access::stream(s)->loop();
-    return [loop](std::function<void()> task) { loop->post(std::move(task)); };
+    return [loop = session_access::stream(s)->loop().shared_mailbox()](std::function<void()> task) {
+        loop->post(std::move(task));
+    };
 }
 
 void run_on_pool(thread_pool& pool, std::function<void()> task) {
@@ -71,11 +72,11 @@ std::error_code session_handle::resume(std::function<void(session&)> finish) con
     int expected = 0;
     if (!state_->phase.compare_exchange_strong(expected, 1))
         return expected == 1 ? errc::busy : errc::timed_out;
-    state_->loop->post([st = state_, finish = std::move(finish)] {
+    const bool posted = state_->loop->post([st = state_, finish = std::move(finish)] {
         if (st->token.expired()) return; // the client left while the task was in the queue
         detail::run_as_handler(*st->owner, finish);
     });
-    return {};
+    return posted ? std::error_code{} : make_error_code(errc::closed); // the server has gone
 }
 
 bool session_handle::expired() const noexcept {
@@ -87,16 +88,25 @@ send_result session_handle::send_blocking(std::string body, send_flags flags) co
     if (state_->loop->on_loop_thread()) return {make_error_code(errc::invalid_argument), 0};
     auto done = std::make_shared<std::promise<send_result>>();
     std::future<send_result> result = done->get_future();
-    state_->loop->post([st = state_, done, flags, body = std::move(body)]() mutable {
-        // Checked on the loop, where requests end: only then is the session pointer used.
-        if (st->token.expired()) {
-            done->set_value({make_error_code(errc::closed), 0});
-            return;
-        }
-        st->owner->response().append(body);
-        st->owner->send(flags, [done](send_result r) { done->set_value(r); });
-    });
-    return result.get();
+    const bool posted =
+        // The task holds the only reference to the promise: dropped unrun (the loop went
+        // away), it breaks the promise and get() below reports closed.
+        state_->loop->post(
+            [st = state_, done = std::move(done), flags, body = std::move(body)]() mutable {
+                // Checked on the loop, where requests end: only then is the session pointer used.
+                if (st->token.expired()) {
+                    done->set_value({make_error_code(errc::closed), 0});
+                    return;
+                }
+                st->owner->response().append(body);
+                st->owner->send(flags, [done](send_result r) { done->set_value(r); });
+            });
+    if (!posted) return {make_error_code(errc::closed), 0};
+    try {
+        return result.get();
+    } catch (const std::future_error&) {
+        return {make_error_code(errc::closed), 0}; // the loop went away with the task queued
+    }
 }
 
 session_handle session::suspend(std::chrono::milliseconds deadline,
@@ -105,7 +115,7 @@ session_handle session::suspend(std::chrono::milliseconds deadline,
     if (!stream_) return handle;
     async_ = true;
     handle.state_ = std::make_shared<session_handle::state>();
-    handle.state_->loop = &stream_->loop();
+    handle.state_->loop = stream_->loop().shared_mailbox();
     handle.state_->owner = this;
     handle.state_->token = token();
     if (deadline.count() > 0) {
@@ -114,7 +124,6 @@ session_handle session::suspend(std::chrono::milliseconds deadline,
             if (!st->phase.compare_exchange_strong(expected, 2)) return; // resumed in time
             if (stop_) stop_->request_stop();
             if (response_started()) return; // a blocking send began the answer: let it end it
-            if (response_started()) return; // a blocking send began the answer: let it finish
             if (on_deadline) {
                 detail::run_as_handler(*this, on_deadline);
             } else {

@@ -532,8 +532,7 @@ std::uint64_t connection::queue_piece(detail::body_piece&& piece) {
         // Wake the flush when a blocked source has bytes again; the weak handle makes a late
         // notify from another thread harmless.
         std::weak_ptr<connection*> weak = self_;
-        detail::event_loop* loop = &loop_;
-        piece.src->set_readable_hook([weak, loop] {
+        piece.src->set_readable_hook([weak, loop = loop_.shared_mailbox()] {
             loop->post([weak] {
                 if (auto self = weak.lock()) (*self)->flush();
             });

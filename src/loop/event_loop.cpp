@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <ctime>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "wharf/error.hpp"
@@ -24,19 +23,21 @@ std::error_code last_error() noexcept {
 
 event_loop::event_loop() {
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-    wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (epoll_fd_ < 0 || wake_fd_ < 0) throw std::system_error(last_error(), "event loop");
+    if (epoll_fd_ < 0) throw std::system_error(last_error(), "event loop");
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.ptr = nullptr; // the wake-up fd is the only watcher-less registration
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0)
-        throw std::system_error(last_error(), "event loop");
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, mailbox_->wake_fd(), &ev) != 0) {
+        const auto ec = last_error();
+        close(epoll_fd_);
+        throw std::system_error(ec, "event loop");
+    }
     update_clock();
 }
 
 event_loop::~event_loop() {
-    if (wake_fd_ >= 0) close(wake_fd_);
-    if (epoll_fd_ >= 0) close(epoll_fd_);
+    mailbox_->close();
+    close(epoll_fd_);
 }
 
 std::error_code event_loop::add(int fd, std::uint32_t events, io_watcher* w) noexcept {
@@ -59,20 +60,6 @@ void event_loop::remove(int fd) noexcept {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
-void event_loop::post(std::function<void()> task) {
-    bool wake;
-    {
-        std::lock_guard lock(posted_mutex_);
-        posted_.push_back(std::move(task));
-        wake = !wake_pending_;
-        wake_pending_ = true;
-    }
-    if (wake) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
-    }
-}
-
 void event_loop::schedule_read(io_watcher* w) {
     if (std::find(scheduled_.begin(), scheduled_.end(), w) == scheduled_.end())
         scheduled_.push_back(w);
@@ -83,15 +70,7 @@ void event_loop::unschedule(io_watcher* w) noexcept {
 }
 
 void event_loop::drain_posted() {
-    std::uint64_t count;
-    [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof count);
-    std::vector<std::function<void()>> tasks;
-    {
-        std::lock_guard lock(posted_mutex_);
-        tasks.swap(posted_);
-        wake_pending_ = false;
-    }
-    for (auto& task : tasks)
+    for (auto& task : mailbox_->take())
         task();
 }
 
@@ -112,7 +91,7 @@ void event_loop::update_clock() noexcept {
 
 void event_loop::run() {
     running_ = true;
-    owner_ = std::this_thread::get_id();
+    mailbox_->set_owner(std::this_thread::get_id());
     epoll_event events[max_events];
     while (running_) {
         update_clock();

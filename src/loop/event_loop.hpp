@@ -6,11 +6,12 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <system_error>
 #include <thread>
 #include <vector>
 
+#include "loop/mailbox.hpp"
 #include "loop/timer_heap.hpp"
 
 namespace wharf::detail {
@@ -36,14 +37,16 @@ class event_loop {
     void remove(int fd) noexcept;
 
     /// True on the thread that runs the loop.
-    bool on_loop_thread() const noexcept { return std::this_thread::get_id() == owner_; }
+    bool on_loop_thread() const noexcept { return mailbox_->on_loop_thread(); }
 
     /// Runs iterations until quit() is called on the loop's thread.
     void run();
     void quit() noexcept { running_ = false; }
 
     /// Queues `task` to run on the loop's thread; safe from any thread.
-    void post(std::function<void()> task);
+    void post(std::function<void()> task) { mailbox_->post(std::move(task)); }
+    /// The loop's mailbox, for whatever may post after the loop is gone.
+    const std::shared_ptr<mailbox>& shared_mailbox() const noexcept { return mailbox_; }
 
     /// Calls `w->on_io(EPOLLIN)` early in the next iteration (used to resume reading that was
     /// cut short for fairness, since edge-triggered epoll will not report it again).
@@ -72,9 +75,8 @@ class event_loop {
     void update_clock() noexcept;
     void drain_posted();
 
-    std::thread::id owner_;
     int epoll_fd_ = -1;
-    int wake_fd_ = -1;
+    std::shared_ptr<mailbox> mailbox_ = std::make_shared<mailbox>();
     bool running_ = false;
     std::int64_t now_ = 0;
     std::int64_t wall_seconds_ = -1;
@@ -85,10 +87,6 @@ class event_loop {
     std::vector<io_watcher*> scheduled_;
     std::vector<std::function<void()>> deferred_;
     std::vector<std::function<void()>> end_hooks_;
-
-    std::mutex posted_mutex_;
-    std::vector<std::function<void()>> posted_;
-    bool wake_pending_ = false; // guarded by posted_mutex_
 };
 
 } // namespace wharf::detail

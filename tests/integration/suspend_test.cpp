@@ -375,6 +375,83 @@ TEST(SuspendResume, ClientThatClosesCancelsTheRequest) {
     expect_healthy(srv.local_addresses()[0]);
 }
 
+TEST(SuspendResume, HandlesMayOutliveTheServer) {
+    // A thread keeps resuming and sending through its handle while the server is destroyed:
+    // every call reports closed once the server is gone, and none touches freed memory.
+    handle_slot slot;
+    std::atomic<bool> done{false};
+    std::atomic<int> sent{0};
+    std::thread sender;
+    {
+        wharf::server srv(local_config());
+        srv.routes().get("/stream", [&](session& s) {
+            s.response().set_header("Content-Type", "text/plain");
+            slot.put(s.suspend(30s));
+        });
+        start(srv);
+        client c(srv.local_addresses()[0]);
+        ASSERT_TRUE(c.send(request("GET", "/stream")));
+        const auto h = slot.wait();
+        ASSERT_TRUE(h);
+        sender = std::thread([h = *h, &done, &sent] {
+            while (true) {
+                const auto r = h.send_blocking("tick\n", wharf::send_flags::more);
+                if (r.error) {
+                    EXPECT_EQ(r.error, errc::closed);
+                    break;
+                }
+                ++sent;
+            }
+            EXPECT_EQ(h.resume([](session&) {}), errc::closed);
+            done = true;
+        });
+        ASSERT_TRUE(wait_until([&] { return sent.load() > 10; }));
+        srv.stop(0ms);
+        srv.wait();
+    } // the server, its loops and their mailboxes' owners are gone here
+    sender.join();
+    EXPECT_TRUE(done.load());
+    const auto h = slot.wait();
+    ASSERT_TRUE(h);
+    EXPECT_TRUE(h->expired());
+    EXPECT_EQ(h->resume([](session&) {}), errc::closed);
+    EXPECT_EQ(h->send_blocking("late").error, errc::closed);
+}
+
+TEST(SuspendResume, SourceNotifiedAfterTheServerIsGone) {
+    // A body source that a worker thread keeps (and notifies) after the server has gone.
+    struct trickle : wharf::body_source {
+        std::atomic<int> reads{0}, releases{0};
+        std::error_code released_with;
+        wharf::source_read read(char*, std::size_t) override {
+            ++reads;
+            return wharf::source_read::blocked();
+        }
+        void on_release(std::error_code result) override {
+            released_with = result;
+            ++releases;
+        }
+    };
+    auto source = std::make_shared<trickle>();
+    {
+        wharf::server srv(local_config());
+        srv.routes().get("/trickle",
+                         [&](session& s) { s.response().append_source(source); });
+        start(srv);
+        client c(srv.local_addresses()[0]);
+        ASSERT_TRUE(c.send(request("GET", "/trickle")));
+        ASSERT_TRUE(wait_until([&] { return source->reads.load() > 0; }));
+        source->notify_readable(); // the loop reads again: still nothing
+        ASSERT_TRUE(wait_until([&] { return source->reads.load() > 1; }));
+        srv.stop(0ms);
+        srv.wait();
+    }
+    EXPECT_EQ(source->releases.load(), 1);
+    EXPECT_TRUE(source->released_with);
+    source->notify_readable(); // posts into the closed mailbox: refused, harmless
+    EXPECT_GT(source->reads.load(), 1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // c. Double resume
 
