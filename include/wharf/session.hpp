@@ -49,7 +49,8 @@ class session_token {
 class session;
 class thread_pool;
 
-/// A suspended session, from session::suspend(). Cheap to copy and move to any thread.
+/// A suspended session, from session::suspend(). Cheap to copy and move to any thread; it may
+/// outlive the request and the server (calls then report closed).
 class session_handle {
   public:
     session_handle() = default;
