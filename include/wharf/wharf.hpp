@@ -11,5 +11,8 @@
 #include "wharf/router.hpp"
 #include "wharf/server.hpp"
 #include "wharf/session.hpp"
+#include "wharf/static_files.hpp"
 #include "wharf/status.hpp"
+#include "wharf/task.hpp"
+#include "wharf/thread_pool.hpp"
 #include "wharf/version.hpp"

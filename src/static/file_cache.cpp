@@ -43,8 +43,9 @@ file_version::~file_version() {
 }
 
 file_cache::file_cache(std::size_t capacity, clock::duration revalidate,
-                       std::vector<std::string> sidecar_suffixes)
-    : capacity_(capacity), revalidate_(revalidate), sidecar_suffixes_(std::move(sidecar_suffixes)) {
+                       std::vector<std::string> sidecar_suffixes, const confined_root* root)
+    : capacity_(capacity), revalidate_(revalidate), sidecar_suffixes_(std::move(sidecar_suffixes)),
+      root_(root) {
     if (sidecar_suffixes_.size() > 32) throw std::invalid_argument("at most 32 sidecar suffixes");
 }
 
@@ -73,9 +74,10 @@ unsigned file_cache::sidecars_of(const std::string& path) const {
 void file_cache::load(entry& e, const std::string& path) const {
     e.version.reset();
     e.error = 0;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    constexpr int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+    const int fd = root_ ? root_->open(path, flags) : ::open(path.c_str(), flags);
     if (fd < 0) {
-        e.error = errno;
+        e.error = root_ ? -fd : errno;
         return;
     }
     auto v = std::make_shared<file_version>();

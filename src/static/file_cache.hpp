@@ -16,6 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "static/open_beneath.hpp"
+
 namespace wharf::detail {
 
 /// A cheap monotonic clock (CLOCK_MONOTONIC_COARSE): revalidation needs seconds, not ns.
@@ -52,10 +54,12 @@ class file_cache {
     using clock = coarse_clock;
 
     /// `sidecar_suffixes` name files checked beside each cached one (precompressed
-    /// variants), revalidated with it; at most 32.
+    /// variants), revalidated with it; at most 32. With a `root`, files under it are opened
+    /// beneath it only (it must outlive the cache).
     explicit file_cache(std::size_t capacity = 1024,
                         clock::duration revalidate = std::chrono::seconds(1),
-                        std::vector<std::string> sidecar_suffixes = {});
+                        std::vector<std::string> sidecar_suffixes = {},
+                        const confined_root* root = nullptr);
     ~file_cache() = default;
     file_cache(const file_cache&) = delete;
     file_cache& operator=(const file_cache&) = delete;
@@ -93,6 +97,7 @@ class file_cache {
     std::size_t capacity_;
     clock::duration revalidate_;
     std::vector<std::string> sidecar_suffixes_;
+    const confined_root* root_;
     std::list<std::string> lru_; ///< most recently used first
     std::unordered_map<std::string, entry, string_hash, std::equal_to<>> map_;
 };

@@ -65,9 +65,18 @@ std::vector<std::string> coding_extensions() {
 }
 
 struct state {
+    state(std::string real_root, static_file_options options)
+        : root(std::move(real_root)), opt(std::move(options)),
+          beneath(opt.follow_symlinks_outside ? std::make_unique<detail::confined_root>()
+                                              : std::make_unique<detail::confined_root>(root)),
+          cache(1024, std::chrono::seconds(1), coding_extensions(), beneath.get()) {}
+
     std::string root; // realpath of the root, without a trailing '/'
     static_file_options opt;
-    detail::file_cache cache{1024, std::chrono::seconds(1), coding_extensions()};
+    // Files and listed directories are opened beneath the root by the kernel too, so a
+    // symlink swapped in after the realpath check still cannot lead out.
+    std::unique_ptr<detail::confined_root> beneath;
+    detail::file_cache cache;
 
     // Request paths already resolved to regular files inside the root, rechecked at most once
     // a second (the file cache's own staleness bound): a hot file costs no realpath or stat.
@@ -222,10 +231,15 @@ struct dir_entry {
     std::time_t mtime = 0;
 };
 
-bool list_directory(const std::string& dir, std::string_view shown_path, bool at_root,
-                    response& res) {
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return false;
+bool list_directory(const detail::confined_root& beneath, const std::string& dir,
+                    std::string_view shown_path, bool at_root, response& res) {
+    const int fd = beneath.open(dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+    if (fd < 0) return false;
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+        ::close(fd);
+        return false;
+    }
     std::vector<dir_entry> entries;
     while (const dirent* e = ::readdir(d)) {
         const std::string_view name = e->d_name;
@@ -350,9 +364,7 @@ handler static_files(std::string root, static_file_options options) {
     struct stat rst;
     if (::stat(resolved, &rst) != 0 || !S_ISDIR(rst.st_mode))
         throw std::invalid_argument("not a directory: " + root);
-    auto st = std::make_shared<state>();
-    st->root = resolved;
-    st->opt = std::move(options);
+    auto st = std::make_shared<state>(resolved, std::move(options));
 
     return [st](session& s) {
         const request& req = s.request();
@@ -407,7 +419,7 @@ handler static_files(std::string root, static_file_options options) {
             res.denied();
             return;
         }
-        if (!list_directory(*real, req.path(), rel.empty(), res)) res.denied();
+        if (!list_directory(*st->beneath, *real, req.path(), rel.empty(), res)) res.denied();
     };
 }
 

@@ -14,6 +14,7 @@
 
 namespace {
 
+using wharf::detail::confined_root;
 using wharf::detail::file_cache;
 
 struct temp_dir {
@@ -140,3 +141,26 @@ TEST(StaticMime, BuiltinAndSystemTypes) {
 }
 
 } // namespace
+
+TEST(StaticFileCache, ConfinedOpensStayBeneathTheRoot) {
+    // What a symlink swapped in after the handler's realpath check would do: lead through a
+    // directory link to a file outside the root. The kernel refuses it when confined.
+    temp_dir outside;
+    const std::string secret = outside.write("secret.txt", "secret");
+    temp_dir root;
+    std::filesystem::create_directory(root.path + "/sub");
+    const std::string inside = root.write("sub/ok.txt", "fine");
+    ASSERT_EQ(::symlink(outside.path.c_str(), (root.path + "/escape").c_str()), 0);
+    ASSERT_EQ(::symlink("sub", (root.path + "/alias").c_str()), 0);
+
+    const confined_root beneath(root.path);
+    file_cache confined(8, std::chrono::hours(1), {}, &beneath);
+    int err = 0;
+    EXPECT_FALSE(confined.open(root.path + "/escape/secret.txt", &err));
+    EXPECT_NE(err, 0);
+    ASSERT_TRUE(confined.open(root.path + "/alias/ok.txt")); // a link that stays inside
+    EXPECT_EQ(*confined.open(inside)->content, "fine");
+
+    file_cache unconfined(8, std::chrono::hours(1));
+    ASSERT_TRUE(unconfined.open(root.path + "/escape/secret.txt")); // the mechanism matters
+}
