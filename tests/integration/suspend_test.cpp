@@ -435,8 +435,7 @@ TEST(SuspendResume, SourceNotifiedAfterTheServerIsGone) {
     auto source = std::make_shared<trickle>();
     {
         wharf::server srv(local_config());
-        srv.routes().get("/trickle",
-                         [&](session& s) { s.response().append_source(source); });
+        srv.routes().get("/trickle", [&](session& s) { s.response().append_source(source); });
         start(srv);
         client c(srv.local_addresses()[0]);
         ASSERT_TRUE(c.send(request("GET", "/trickle")));
