@@ -11,28 +11,19 @@
 #include <utility>
 
 #include "wharf/headers.hpp"
+#include "http1/chars.hpp"
 
 namespace wharf::detail {
 namespace {
 
 using clock = std::chrono::system_clock;
+using http1::chars::is_ows;
+using http1::chars::trim_ows;
 
 constexpr std::array<std::string_view, 7> day_names{"Sun", "Mon", "Tue", "Wed",
                                                     "Thu", "Fri", "Sat"};
 constexpr std::array<std::string_view, 12> month_names{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
 
 bool is_digit(char c) noexcept {
     return c >= '0' && c <= '9';
@@ -235,7 +226,7 @@ std::string http_date(clock::time_point t) {
 }
 
 std::optional<clock::time_point> parse_http_date(std::string_view s) {
-    s = trim(s);
+    s = trim_ows(s);
     std::tm tm{};
     const auto comma = s.find(',');
     if (comma == 3) {
@@ -283,7 +274,7 @@ std::optional<clock::time_point> parse_http_date(std::string_view s) {
 }
 
 bool etag_list_matches(std::string_view list, std::string_view etag, bool weak) {
-    if (trim(list) == "*") return true;
+    if (trim_ows(list) == "*") return true;
     if (etag.empty()) return false;
     const auto [ours_weak, ours] = split_etag(etag);
     if (!weak && ours_weak) return false;
@@ -298,14 +289,14 @@ bool etag_list_matches(std::string_view list, std::string_view etag, bool weak) 
 
 range_request parse_range(std::string_view value, std::uint64_t size) {
     range_request out;
-    value = trim(value);
+    value = trim_ows(value);
     if (value.size() < 6 || !iequals(value.substr(0, 6), "bytes=")) return out;
     value.remove_prefix(6);
     std::vector<byte_range> list;
     bool any = false;
     while (!value.empty()) {
         const auto comma = value.find(',');
-        const std::string_view spec = trim(value.substr(0, comma));
+        const std::string_view spec = trim_ows(value.substr(0, comma));
         value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
         if (spec.empty()) continue; // empty list elements are allowed (RFC 9110 §5.6.1.2)
         any = true;
@@ -402,7 +393,7 @@ void apply_conditional_and_ranges(const request& req, response& res, const range
     const auto range = req.header("Range");
     if (!range) return;
     if (const auto if_range = req.header("If-Range")) {
-        const std::string_view v = trim(*if_range);
+        const std::string_view v = trim_ows(*if_range);
         if (v.starts_with("\"") || v.starts_with("W/")) {
             // Strong comparison: a weak tag never matches.
             if (etag.empty() || v != etag || etag.starts_with("W/")) return;

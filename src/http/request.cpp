@@ -2,17 +2,10 @@
 #include "wharf/request.hpp"
 
 #include "http/uri.hpp"
+#include "http1/chars.hpp"
 
 namespace wharf {
 namespace {
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
 
 } // namespace
 
@@ -41,16 +34,16 @@ content_type_info request::content_type() const noexcept {
     content_type_info info;
     std::string_view rest = *value;
     const auto semi = rest.find(';');
-    info.media_type = trim(rest.substr(0, semi));
+    info.media_type = http1::chars::trim_ows(rest.substr(0, semi));
     while (semi != std::string_view::npos && !rest.empty()) {
         const auto next = rest.find(';');
         if (next == std::string_view::npos) break;
         rest = rest.substr(next + 1);
-        const std::string_view param = trim(rest.substr(0, rest.find(';')));
+        const std::string_view param = http1::chars::trim_ows(rest.substr(0, rest.find(';')));
         const auto eq = param.find('=');
-        if (eq == std::string_view::npos || !iequals(trim(param.substr(0, eq)), "charset"))
+        if (eq == std::string_view::npos || !iequals(http1::chars::trim_ows(param.substr(0, eq)), "charset"))
             continue;
-        std::string_view charset = trim(param.substr(eq + 1));
+        std::string_view charset = http1::chars::trim_ows(param.substr(eq + 1));
         if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"')
             charset = charset.substr(1, charset.size() - 2);
         info.charset = charset;

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string_view>
 
 namespace wharf::http1::chars {
 
@@ -34,5 +35,19 @@ inline constexpr table field_value =
 
 /// Visible ASCII: what a request target may hold (never CTL, SP or 8-bit bytes).
 inline constexpr table target = detail::table_of([](int c) { return c > 0x20 && c < 0x7f; });
+
+/// OWS (RFC 9110 §5.6.3): a space or a horizontal tab.
+constexpr bool is_ows(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
+
+/// `s` without leading and trailing OWS.
+constexpr std::string_view trim_ows(std::string_view s) noexcept {
+    while (!s.empty() && is_ows(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && is_ows(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
 
 } // namespace wharf::http1::chars

@@ -1,23 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "http1/framing.hpp"
+#include "http1/chars.hpp"
 
 namespace wharf::http1 {
 namespace {
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
 
 /// Calls f(element) for each non-empty element of a comma-separated list (RFC 9110 §5.6.1).
 template <class F>
 bool for_each_element(std::string_view list, F&& f) {
     while (!list.empty()) {
         const auto comma = list.find(',');
-        const std::string_view element = trim(list.substr(0, comma));
+        const std::string_view element = chars::trim_ows(list.substr(0, comma));
         if (!element.empty() && !f(element)) return false;
         if (comma == std::string_view::npos) break;
         list.remove_prefix(comma + 1);

@@ -86,9 +86,7 @@ constexpr parse_result more() noexcept {
     return {parse_result::incomplete, 0, 0, ""};
 }
 
-inline bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
+using chars::is_ows;
 inline bool is_digit(char c) noexcept {
     return c >= '0' && c <= '9';
 }

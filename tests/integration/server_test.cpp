@@ -31,31 +31,10 @@ using namespace std::chrono_literals;
 using wharf_test::client;
 using wharf_test::fetch;
 using wharf_test::get;
+using wharf_test::local_config;
 using wharf_test::request;
-
-wharf::server_config local_config(unsigned workers = 1) {
-    wharf::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.workers = workers;
-    return cfg;
-}
-
-/// Polls `done` until it holds or `timeout` passes.
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 3s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
-}
-
-/// Starts `srv`; the test fails (fatally) if it does not start.
-void start(wharf::server& srv) {
-    const std::error_code ec = srv.start();
-    ASSERT_FALSE(ec) << ec.message();
-    ASSERT_FALSE(srv.local_addresses().empty());
-}
+using wharf_test::start;
+using wharf_test::wait_until;
 
 /// Runs srv.wait() on another thread; true if it returns within `timeout`. On timeout the
 /// thread is left to finish when the server eventually stops (the server outlives it).

@@ -13,6 +13,8 @@
 namespace {
 
 using wharf_test::get;
+using wharf_test::local_config;
+using wharf_test::start;
 
 struct temp_dir {
     std::string path;
@@ -51,18 +53,11 @@ int status_of(wharf::server& srv, std::string_view target) {
     return res ? res->status : -1;
 }
 
-wharf::server_config local_config() {
-    wharf::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.workers = 1;
-    return cfg;
-}
-
 TEST(StaticFiles, SymlinksAreFollowedOnlyInsideTheRoot) {
     linked_tree tree;
     wharf::server srv(local_config());
     srv.routes().get("/*", wharf::static_files(tree.root.path));
-    ASSERT_FALSE(srv.start());
+    start(srv);
     EXPECT_EQ(status_of(srv, "/alias/page.txt"), 200);
     EXPECT_EQ(status_of(srv, "/page-link.txt"), 200);
     EXPECT_EQ(status_of(srv, "/away/secret.txt"), 404);
@@ -79,7 +74,7 @@ TEST(StaticFiles, SymlinksOutsideWhenAllowed) {
     opt.follow_symlinks_outside = true;
     wharf::server srv(local_config());
     srv.routes().get("/*", wharf::static_files(tree.root.path, opt));
-    ASSERT_FALSE(srv.start());
+    start(srv);
     const auto secret = get(srv.local_addresses()[0], "/away/secret.txt");
     ASSERT_TRUE(secret);
     EXPECT_EQ(secret->status, 200);

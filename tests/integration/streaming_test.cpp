@@ -40,36 +40,15 @@ namespace {
 using namespace std::chrono_literals;
 using wharf_test::client;
 using wharf_test::fetch;
+using wharf_test::local_config;
 using wharf_test::request;
+using wharf_test::start;
+using wharf_test::wait_until;
 
 constexpr std::size_t kib = 1024;
 constexpr std::size_t mib = 1024 * kib;
 // Generous: a failure still fails, and a loaded machine running sanitizer builds is not one.
 constexpr std::chrono::milliseconds io_timeout = 20s;
-
-wharf::server_config local_config(unsigned workers = 1) {
-    wharf::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.workers = workers;
-    return cfg;
-}
-
-/// Polls `done` until it holds or `timeout` passes.
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(2ms);
-    }
-    return true;
-}
-
-/// Starts `srv`; the test fails (fatally) if it does not start.
-void start(wharf::server& srv) {
-    const std::error_code ec = srv.start();
-    ASSERT_FALSE(ec) << ec.message();
-    ASSERT_FALSE(srv.local_addresses().empty());
-}
 
 /// `n` bytes of the demo pattern ('a' + i % 26) starting at body offset `at`.
 std::string pattern(std::size_t n, std::uint64_t at = 0) {

@@ -29,32 +29,11 @@ using wharf::errc;
 using wharf::session;
 using wharf_test::client;
 using wharf_test::get;
+using wharf_test::local_config;
 using wharf_test::request;
+using wharf_test::start;
+using wharf_test::wait_until;
 using clock_type = std::chrono::steady_clock;
-
-wharf::server_config local_config(unsigned workers = 1) {
-    wharf::server_config cfg;
-    cfg.listen = {"127.0.0.1:0"};
-    cfg.workers = workers;
-    return cfg;
-}
-
-/// Polls `done` until it holds or `timeout` passes.
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 3s) {
-    const auto deadline = clock_type::now() + timeout;
-    while (!done()) {
-        if (clock_type::now() > deadline) return false;
-        std::this_thread::sleep_for(2ms);
-    }
-    return true;
-}
-
-/// Starts `srv`; the test fails (fatally) if it does not start.
-void start(wharf::server& srv) {
-    const std::error_code ec = srv.start();
-    ASSERT_FALSE(ec) << ec.message();
-    ASSERT_FALSE(srv.local_addresses().empty());
-}
 
 /// Adds GET /ok, for checking that the server still answers.
 void add_ok_route(wharf::server& srv) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A small blocking HTTP/1.1 client over raw sockets, for the integration tests: it sends bytes
 // exactly as given and parses responses strictly (read_response: Content-Length framing only;
-// read_framed_response: also chunked and close-delimited bodies, as streamed responses have).
+// read_framed_response: also chunked and close-delimited bodies, as streamed responses have),
+// and the helpers every in-process server test uses.
 // Every wait is bounded, so a misbehaving server fails a test instead of hanging it.
 #pragma once
 
@@ -18,8 +19,12 @@
 #include <utility>
 #include <vector>
 
+#include <functional>
+#include <gtest/gtest.h>
+#include <thread>
 #include <wharf/address.hpp>
 #include <wharf/headers.hpp>
+#include <wharf/server.hpp>
 
 namespace wharf_test {
 
@@ -375,6 +380,31 @@ inline std::optional<http_response> fetch(const wharf::address& to, std::string_
 inline std::optional<http_response> get(const wharf::address& to, std::string_view target,
                                         std::string_view extra = {}) {
     return fetch(to, request("GET", target, extra));
+}
+
+/// A server configuration on an ephemeral loopback port with `workers` workers.
+inline wharf::server_config local_config(unsigned workers = 1) {
+    wharf::server_config cfg;
+    cfg.listen = {"127.0.0.1:0"};
+    cfg.workers = workers;
+    return cfg;
+}
+
+/// Polls `done` until it holds or `timeout` passes.
+inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(2ms);
+    }
+    return true;
+}
+
+/// Starts `srv`; the test fails (fatally) if it does not start.
+inline void start(wharf::server& srv) {
+    const std::error_code ec = srv.start();
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_FALSE(srv.local_addresses().empty());
 }
 
 } // namespace wharf_test
