@@ -7,6 +7,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "temp_dir.hpp"
 #include "test_client.hpp"
 #include "wharf/wharf.hpp"
 
@@ -15,24 +16,7 @@ namespace {
 using wharf_test::get;
 using wharf_test::local_config;
 using wharf_test::start;
-
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        char tmpl[] = "/tmp/wharf-static-XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    void write(const std::string& name, const std::string& data) const {
-        std::ofstream(path + "/" + name, std::ios::binary | std::ios::trunc) << data;
-    }
-    void link(const std::string& target, const std::string& name) const {
-        ASSERT_EQ(::symlink(target.c_str(), (path + "/" + name).c_str()), 0);
-    }
-};
+using wharf_test::temp_dir;
 
 /// A tree with links that stay inside the root and links that leave it.
 struct linked_tree {
@@ -41,10 +25,10 @@ struct linked_tree {
         outside.write("secret.txt", "secret\n");
         std::filesystem::create_directory(root.path + "/sub");
         root.write("sub/page.txt", "page\n");
-        root.link("sub", "alias");                          // a directory link inside
-        root.link("sub/page.txt", "page-link.txt");         // a file link inside
-        root.link(outside.path, "away");                    // a directory link out
-        root.link(outside.path + "/secret.txt", "out.txt"); // a file link out
+        EXPECT_TRUE(root.link("sub", "alias"));                          // a directory link inside
+        EXPECT_TRUE(root.link("sub/page.txt", "page-link.txt"));         // a file link inside
+        EXPECT_TRUE(root.link(outside.path, "away"));                    // a directory link out
+        EXPECT_TRUE(root.link(outside.path + "/secret.txt", "out.txt")); // a file link out
     }
 };
 

@@ -10,29 +10,14 @@
 #include <unistd.h>
 
 #include "static/file_cache.hpp"
+#include "temp_dir.hpp"
 #include "wharf/static_files.hpp"
 
 namespace {
 
 using wharf::detail::confined_root;
 using wharf::detail::file_cache;
-
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        char tmpl[] = "/tmp/wharf-cache-XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, const std::string& data) const {
-        const std::string p = path + "/" + name;
-        std::ofstream(p, std::ios::binary | std::ios::trunc) << data;
-        return p;
-    }
-};
+using wharf_test::temp_dir;
 
 std::string read_all(int fd, std::uint64_t size) {
     std::string s(size, '\0');
@@ -94,7 +79,7 @@ TEST(StaticFileCache, RevalidatesReplacedFiles) {
 TEST(StaticFileCache, MissingSymlinkAndDirectoryAreRefused) {
     temp_dir dir;
     const std::string target = dir.write("t.txt", "x");
-    ASSERT_EQ(::symlink(target.c_str(), (dir.path + "/link").c_str()), 0);
+    ASSERT_TRUE(dir.link(target, "link"));
     file_cache cache(4);
     int err = 0;
     EXPECT_FALSE(cache.open(dir.path + "/missing", &err));
@@ -123,7 +108,7 @@ TEST(StaticFileCache, NotesSidecarsAndTheirChanges) {
     auto b = cache.open(p);
     ASSERT_TRUE(b);
     EXPECT_EQ(b->sidecars, 2u); // the second suffix
-    ASSERT_EQ(::symlink((dir.path + "/a.css.gz").c_str(), (dir.path + "/a.css.br").c_str()), 0);
+    ASSERT_TRUE(dir.link(dir.path + "/a.css.gz", "a.css.br"));
     EXPECT_EQ(cache.open(p)->sidecars, 2u); // a symlinked variant is not one
 }
 
@@ -150,8 +135,8 @@ TEST(StaticFileCache, ConfinedOpensStayBeneathTheRoot) {
     temp_dir root;
     std::filesystem::create_directory(root.path + "/sub");
     const std::string inside = root.write("sub/ok.txt", "fine");
-    ASSERT_EQ(::symlink(outside.path.c_str(), (root.path + "/escape").c_str()), 0);
-    ASSERT_EQ(::symlink("sub", (root.path + "/alias").c_str()), 0);
+    ASSERT_TRUE(root.link(outside.path, "escape"));
+    ASSERT_TRUE(root.link("sub", "alias"));
 
     const confined_root beneath(root.path);
     file_cache confined(8, std::chrono::hours(1), {}, &beneath);
