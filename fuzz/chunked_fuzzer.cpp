@@ -20,42 +20,17 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_support.hpp"
 #include "http1/chunked.hpp"
 
 namespace {
 
+using wharf_fuzz::copy_of;
+using wharf_fuzz::inside;
+using wharf_fuzz::splitmix;
+
 using wharf::header_field;
 using wharf::http1::chunked_decoder;
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);     \
-            std::abort();                                                                          \
-        }                                                                                          \
-    } while (0)
-
-std::unique_ptr<char[]> copy_of(const char* p, std::size_t len) {
-    std::unique_ptr<char[]> b(new char[len == 0 ? 1 : len]);
-    if (len) std::memcpy(b.get(), p, len);
-    return b;
-}
-
-bool inside(std::string_view v, const char* buf, std::size_t len) {
-    const auto lo = reinterpret_cast<std::uintptr_t>(buf);
-    const auto at = reinterpret_cast<std::uintptr_t>(v.data());
-    return at >= lo && at + v.size() <= lo + len;
-}
-
-struct splitmix {
-    std::uint64_t s;
-    std::uint64_t next() {
-        std::uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-};
 
 struct outcome {
     chunked_decoder::result::kind_t kind = chunked_decoder::result::incomplete;
