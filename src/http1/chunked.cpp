@@ -45,15 +45,20 @@ chunked_decoder::result chunked_decoder::decode(char* out, const char* in, std::
             [[fallthrough]];
         }
         case state::size_space:
+        case state::size_bws:
             if (c == ' ' || c == '\t') {
+                state_ = state::size_bws;
                 ++i;
             } else if (c == ';') {
                 state_ = state::extension;
                 extension_bytes_ = 0;
                 ++i;
-            } else if (c == '\r') {
+            } else if (c == '\r' && state_ == state::size_space) {
                 state_ = state::size_lf;
                 ++i;
+            } else if (c == '\r') {
+                // "5 \r\n": no grammar allows it, and parsers that differ on it smuggle.
+                return fail(400, "whitespace after chunk size");
             } else {
                 return fail(400, "invalid character after chunk size");
             }

@@ -45,7 +45,8 @@ class chunked_decoder {
   private:
     enum class state : std::uint8_t {
         size,       // hex digits of chunk-size
-        size_space, // BWS after the size, before ';' or CR
+        size_space, // just after the size: BWS, ';' or CR
+        size_bws,   // BWS after the size: only an extension may follow (RFC 9112 §7.1.1)
         extension,  // chunk-ext bytes up to CR
         size_lf,    // LF after the size line's CR
         data,       // chunk-data
