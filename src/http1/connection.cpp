@@ -463,7 +463,10 @@ void connection::try_deliver_body() {
             used = r.consumed;
             last = r.kind == chunked_decoder::result::done;
             if (piece.empty() && !last) {
-                in_.consume(used); // chunk framing only: wait for payload
+                // Chunk framing only: wait for payload. Nothing taken at all means the
+                // decoder needs more bytes (a trailer section is parsed whole): read first.
+                in_.consume(used);
+                if (used == 0) break;
                 continue;
             }
         }

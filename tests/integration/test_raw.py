@@ -560,7 +560,7 @@ class ChunkedTest(RawTestCase):
             b"5\r\nHello\r\n"
             b"2;ext=1;other=\"q\"\r\n, \r\n"
             b"A\r\nchunked wo\r\n"
-            b"3 \r\nrld\r\n"
+            b"3 ;e\r\nrld\r\n"
             b"1\r\n!\r\n"
             b"0\r\nX-Trailer: yes\r\nX-Other: 2\r\n\r\n"
         )

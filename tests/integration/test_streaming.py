@@ -610,6 +610,27 @@ class UploadTest(StreamingTestCase):
                 send_request(s, "GET", "/plaintext")
                 self.assertEqual(reader.read_any().body, b"Hello, World!")
 
+    def test_chunked_end_split_across_reads(self):
+        # The last chunk and the trailer section arrive in pieces, each after a pause: the
+        # streamed reader must wait for the rest, not spin on the part it cannot use yet.
+        splits = [
+            [b"5\r\nhello\r\n0\r\n\r", b"\n"],
+            [b"5\r\nhello\r\n0\r\nX-T: 1\r\n", b"\r\n"],
+            [b"5\r\nhello\r\n0", b"\r\nX-T", b": 1\r", b"\n\r\n"],
+        ]
+        for pieces in splits:
+            with self.subTest(pieces=pieces), self.server.connect(timeout=10) as s:
+                send_request(s, "POST", "/upload-digest", ["Transfer-Encoding: chunked"])
+                for piece in pieces:
+                    s.sendall(piece)
+                    time.sleep(0.1)
+                reader = StreamReader(s, 10)
+                resp = reader.read_any()
+                self.assertEqual(resp.status, 200)
+                self.assertEqual(json.loads(resp.body), digest_of(b"hello"))
+                send_request(s, "GET", "/plaintext")  # the worker and the connection carry on
+                self.assertEqual(reader.read_any().body, b"Hello, World!")
+
     def test_expect_100_continue_with_body_already_sent(self):
         # A client that does not wait: no 100 is required, the answer must still be right.
         body = os.urandom(100_000)
