@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <utility>
 
-#include "wharf/headers.hpp"
 #include "http1/chars.hpp"
+#include "wharf/headers.hpp"
 
 namespace wharf::detail {
 namespace {

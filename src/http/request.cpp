@@ -5,9 +5,7 @@
 #include "http1/chars.hpp"
 
 namespace wharf {
-namespace {
-
-} // namespace
+namespace {} // namespace
 
 std::optional<std::string> request::query_param(std::string_view name) const {
     std::string_view rest = query_;
@@ -41,7 +39,8 @@ content_type_info request::content_type() const noexcept {
         rest = rest.substr(next + 1);
         const std::string_view param = http1::chars::trim_ows(rest.substr(0, rest.find(';')));
         const auto eq = param.find('=');
-        if (eq == std::string_view::npos || !iequals(http1::chars::trim_ows(param.substr(0, eq)), "charset"))
+        if (eq == std::string_view::npos ||
+            !iequals(http1::chars::trim_ows(param.substr(0, eq)), "charset"))
             continue;
         std::string_view charset = http1::chars::trim_ows(param.substr(eq + 1));
         if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"')

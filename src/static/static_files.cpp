@@ -22,8 +22,8 @@
 
 #include <fmt/format.h>
 
-#include "static/file_cache.hpp"
 #include "http1/chars.hpp"
+#include "static/file_cache.hpp"
 #include "wharf/session.hpp"
 
 namespace wharf {
