@@ -18,7 +18,15 @@ import threading
 import time
 import unittest
 
-from wharf_server import Response, ResponseReader, SharedServerTestCase, WharfServer, get
+from wharf_server import (
+    Response,
+    ResponseReader,
+    SharedServerTestCase,
+    WharfServer,
+    fd_count,
+    get,
+    rss_bytes,
+)
 
 ALPHABET = bytes(range(ord("a"), ord("z") + 1))
 # Long enough for any slice of up to 1 MiB at any phase.
@@ -54,21 +62,6 @@ def sha256_of_pattern(n):
         h.update(pattern_slice(k, at))
         at += k
     return h.hexdigest()
-
-
-# -- /proc probes of the server process -------------------------------------------------------
-
-
-def rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS for pid %d" % pid)
-
-
-def fd_count(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
 
 
 class RssSampler:

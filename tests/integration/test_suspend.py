@@ -17,7 +17,16 @@ import threading
 import time
 import unittest
 
-from wharf_server import ResponseReader, SharedServerTestCase, WharfServer, get, wharf_binary
+from wharf_server import (
+    ResponseReader,
+    SharedServerTestCase,
+    WharfServer,
+    fd_count,
+    get,
+    hwm_bytes,
+    rss_bytes,
+    wharf_binary,
+)
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -28,30 +37,6 @@ LONG_POLL_MS = 4000
 PER_SESSION_LIMIT = 16 * KIB
 # An ASan build pads every allocation with redzones and keeps freed blocks in quarantine.
 PER_SESSION_LIMIT_ASAN = 32 * KIB
-
-
-# -- /proc probes of the server process -------------------------------------------------------
-
-
-def rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS for pid %d" % pid)
-
-
-def hwm_bytes(pid):
-    """The process's peak resident set size so far."""
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmHWM for pid %d" % pid)
-
-
-def fd_count(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
 
 
 def wait_for(predicate, timeout, interval=0.05):

@@ -35,6 +35,33 @@ SITE_FILES = {
 }
 
 
+
+# -- /proc probes of a server process ----------------------------------------------------------
+
+
+def _status_bytes(pid, field):
+    """A "<field>: N kB" line of /proc/PID/status, in bytes."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no %s for pid %d" % (field, pid))
+
+
+def rss_bytes(pid):
+    """The process's resident set size now."""
+    return _status_bytes(pid, "VmRSS")
+
+
+def hwm_bytes(pid):
+    """The process's peak resident set size so far."""
+    return _status_bytes(pid, "VmHWM")
+
+
+def fd_count(pid):
+    """How many descriptors the process has open."""
+    return len(os.listdir("/proc/%d/fd" % pid))
+
 def wharf_binary():
     """The wharf executable under test."""
     path = os.environ.get("WHARF_BINARY")

@@ -25,7 +25,15 @@ import time
 from collections import Counter, namedtuple
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from wharf_server import SITE_FILES, Response, ResponseReader, WharfServer, exchange  # noqa: E402
+from wharf_server import (  # noqa: E402
+    SITE_FILES,
+    Response,
+    ResponseReader,
+    WharfServer,
+    exchange,
+    fd_count,
+    rss_bytes,
+)
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -422,15 +430,6 @@ def run_load(server, args, seconds, tally, seed, every_second):
 
 
 # -- the server process, through /proc ---------------------------------------------------
-
-
-def fd_count(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
-
-
-def rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return next((int(line.split()[1]) * KIB for line in f if line.startswith("VmRSS:")), 0)
 
 
 def settled_fds(pid):
