@@ -20,6 +20,14 @@
 
 namespace wharf::detail {
 
+/// Hashes std::string keys and string_view lookups alike (no string built to look up).
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+        return std::hash<std::string_view>{}(s);
+    }
+};
+
 /// A cheap monotonic clock (CLOCK_MONOTONIC_COARSE): revalidation needs seconds, not ns.
 struct coarse_clock {
     using duration = std::chrono::nanoseconds;
@@ -82,12 +90,6 @@ class file_cache {
         dev_t dev = 0;
         clock::time_point checked;
         std::list<std::string>::iterator lru;
-    };
-    struct string_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
-        }
     };
     static bool same(const entry& e, const struct stat& st) noexcept;
     void load(entry& e, const std::string& path) const;

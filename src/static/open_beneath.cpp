@@ -21,8 +21,7 @@ confined_root::~confined_root() {
 
 int confined_root::open(const std::string& path, int flags) const noexcept {
     flags |= O_CLOEXEC;
-    const bool beneath = fd_ >= 0 && path.size() > path_.size() && path.starts_with(path_) &&
-                         (path[path_.size()] == '/' || path_ == "/");
+    const bool beneath = fd_ >= 0 && path != path_ && path_within(path_, path);
     if (beneath) {
         const std::string_view rel =
             std::string_view(path).substr(path_ == "/" ? 1 : path_.size() + 1);

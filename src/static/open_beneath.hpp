@@ -9,6 +9,12 @@
 
 namespace wharf::detail {
 
+/// True when `path` names `root` itself or something below it (both absolute and resolved).
+constexpr bool path_within(std::string_view root, std::string_view path) noexcept {
+    return path == root || (path.size() > root.size() && path.starts_with(root) &&
+                            (path[root.size()] == '/' || root == "/"));
+}
+
 /// A directory that opens are confined to. Empty (no confinement) when default-built.
 class confined_root {
   public:

@@ -45,11 +45,6 @@ bool safe_relative(std::string_view rel) noexcept {
     return true;
 }
 
-bool inside(const std::string& real_root, std::string_view r) noexcept {
-    return r == real_root || (r.size() > real_root.size() && r.starts_with(real_root) &&
-                              (r[real_root.size()] == '/' || real_root == "/"));
-}
-
 // ---- Accept-Encoding ------------------------------------------------------------------------
 
 struct coding {
@@ -85,14 +80,8 @@ struct state {
         std::shared_ptr<const std::string> real;
         detail::coarse_clock::time_point checked;
     };
-    struct string_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
-        }
-    };
     std::mutex resolved_mutex;
-    std::unordered_map<std::string, resolved, string_hash, std::equal_to<>> resolved_files;
+    std::unordered_map<std::string, resolved, detail::string_hash, std::equal_to<>> resolved_files;
 
     std::shared_ptr<const std::string> fresh_file(std::string_view rel) {
         const auto now = detail::coarse_clock::now();
@@ -119,7 +108,7 @@ struct state {
 std::optional<std::string> resolve(const state& st, const std::string& path) {
     char real[PATH_MAX];
     if (!::realpath(path.c_str(), real)) return std::nullopt;
-    if (!st.opt.follow_symlinks_outside && !inside(st.root, real)) return std::nullopt;
+    if (!st.opt.follow_symlinks_outside && !detail::path_within(st.root, real)) return std::nullopt;
     return std::string(real);
 }
 
