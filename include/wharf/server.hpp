@@ -25,11 +25,16 @@ struct limits {
     std::size_t max_header_bytes = 32 * 1024;    ///< whole head incl. request line; more: 431
     std::size_t max_headers = 100;               ///< more fields: 431
     std::size_t max_body_size = 8 * 1024 * 1024; ///< buffered body; more: 413
-    std::size_t max_chunk_extension = 1024;      ///< bytes of extensions per chunk; more: 400
-    std::size_t max_trailer_bytes = 8 * 1024;    ///< bytes of chunked trailers; more: 431
-    std::size_t max_pipelined = 32;              ///< answered-but-unsent requests per connection
-    std::size_t output_high_water = 256 * 1024;  ///< unsent bytes before reading pauses
-    std::size_t max_connections = 10000;         ///< across all workers; beyond it, accept pauses
+    /// Bytes of buffered request bodies held at once, server-wide; a body that does not fit
+    /// gets 503 (slow uploads cannot pin the server's memory).
+    std::size_t max_buffered_body_bytes = 256 * 1024 * 1024;
+    std::size_t max_chunk_extension = 1024;   ///< bytes of extensions per chunk; more: 400
+    std::size_t max_trailer_bytes = 8 * 1024; ///< bytes of chunked trailers; more: 431
+    std::size_t max_pipelined = 32;           ///< answered-but-unsent requests per connection
+    /// Unparsed bytes read ahead while a response is pending; then reading waits for it.
+    std::size_t max_lookahead = 32 * 1024;
+    std::size_t output_high_water = 256 * 1024; ///< unsent bytes before reading pauses
+    std::size_t max_connections = 10000;        ///< across all workers; beyond it, accept pauses
 };
 
 /// Deadlines against slow or idle clients; all on by default (zero turns one off).
@@ -39,7 +44,11 @@ struct timeouts {
     milliseconds keep_alive{60'000};   ///< idle time between requests on a connection
     milliseconds send_grace{10'000};   ///< how long a send may fall below min_send_rate
     std::size_t min_send_rate = 1024;  ///< bytes per second a blocked response must drain at
-    milliseconds shutdown{10'000};     ///< graceful-shutdown deadline for in-flight requests
+    milliseconds body_grace{10'000};   ///< window over which min_body_rate is measured
+    /// Bytes per second a request body must arrive at while the server waits for it (the
+    /// first window included); slower: 408 and the connection is closed.
+    std::size_t min_body_rate = 1024;
+    milliseconds shutdown{10'000}; ///< graceful-shutdown deadline for in-flight requests
 };
 
 /// One access-log record (S28), handed to the log sink after each response.

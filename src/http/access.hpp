@@ -45,6 +45,7 @@ struct request_access {
 };
 
 struct response_access {
+    static constexpr std::size_t keep_capacity = 4096;
     static bool wants_default_body(const response& r) noexcept { return r.default_body_; }
     static void reset(response& r) noexcept {
         r.status_ = 200;
@@ -54,6 +55,10 @@ struct response_access {
         r.headers_.clear();
         r.body_.clear();
         r.pieces_.clear();
+        // What one large response grew is not kept for the next one (nor by an idle
+        // connection); what a typical one needs is.
+        if (r.body_.capacity() > keep_capacity) std::string().swap(r.body_);
+        if (r.pieces_.capacity() > 16) decltype(r.pieces_)().swap(r.pieces_);
         r.declared_length_.reset();
         r.process_ranges_ = false;
         r.etag_.clear();

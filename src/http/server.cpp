@@ -74,12 +74,15 @@ std::error_code server::start() {
         if (m.state.access_log_fd < 0) return {errno, std::system_category()};
     }
 
-    const std::size_t per_worker =
-        std::max<std::size_t>(1, (cfg.limits.max_connections + n - 1) / n);
-    for (unsigned i = 0; i < n; ++i)
-        m.workers.push_back(std::make_unique<detail::worker>(m.state, per_worker));
+    m.state.connections.set_max(std::max<std::size_t>(1, cfg.limits.max_connections));
+    m.state.body_bytes.set_max(cfg.limits.max_buffered_body_bytes);
+    for (unsigned i = 0; i < n; ++i) {
+        m.workers.push_back(std::make_unique<detail::worker>(m.state));
+        m.state.workers.push_back(m.workers.back().get());
+    }
 
     auto fail = [&](std::error_code ec) {
+        m.state.workers.clear();
         m.workers.clear(); // closes the listeners they own
         m.close_shared();
         m.bound.clear();

@@ -25,10 +25,10 @@ struct worker::acceptor final : io_watcher {
     void on_io(std::uint32_t) override { owner->accept_from(*this); }
 };
 
-worker::worker(const server_state& state, std::size_t max_connections)
+worker::worker(const server_state& state)
     : state_(state), logger_(state.access_log_fd, state.config.access_log_format,
                              &state.config.access_log_callback),
-      scratch_fields_(state.config.limits.max_headers), max_connections_(max_connections),
+      scratch_fields_(state.config.limits.max_headers),
       accept_retry_([](void* self) { static_cast<worker*>(self)->pause_accepting(false); }, this),
       shutdown_deadline_(
           [](void* self) {
@@ -123,16 +123,39 @@ void worker::give_buffer(byte_buffer&& b) {
     }
 }
 
+std::string worker::take_send_buffer() {
+    if (send_buffer_pool_.empty()) return {};
+    std::string b = std::move(send_buffer_pool_.back());
+    send_buffer_pool_.pop_back();
+    return b;
+}
+
+void worker::give_send_buffer(std::string&& b) {
+    // A buffer that grew for a burst goes back to the allocator, not to the pool.
+    if (b.capacity() >= 1024 && b.capacity() <= 2 * buffer_size && send_buffer_pool_.size() < 256) {
+        b.clear();
+        send_buffer_pool_.push_back(std::move(b));
+    }
+}
+
+void worker::slot_freed() {
+    if (paused_at_limit_ && !accept_retry_.armed()) pause_accepting(false);
+}
+
 void worker::accept_from(acceptor& a) {
     for (int i = 0; i < accepts_per_event && !accept_paused_ && !draining_; ++i) {
-        if (count_.load(std::memory_order_relaxed) >= max_connections_) {
+        // The limit is server-wide: a worker with few connections takes its share of clients
+        // while another is busy (SO_REUSEPORT hashes clients, it does not balance them).
+        if (!state_.connections.try_take(1)) {
             pause_accepting(true);
+            paused_at_limit_ = true;
             return;
         }
         address peer;
         *peer.size_ptr() = sizeof(sockaddr_storage);
         const int fd = ::accept4(a.fd, peer.data(), peer.size_ptr(), SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
+            release_slot();
             if (errno == EINTR || errno == ECONNABORTED) continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 // Out of descriptors: stop accepting for a moment instead of spinning on a
@@ -155,7 +178,19 @@ void worker::accept_from(acceptor& a) {
     }
 }
 
+void worker::release_slot() {
+    if (!state_.connections.give(1) || draining_) return;
+    // The server was full: every worker paused by the limit may accept again.
+    for (worker* w : state_.workers) {
+        if (w == this)
+            slot_freed();
+        else
+            w->loop().post([w] { w->slot_freed(); });
+    }
+}
+
 void worker::pause_accepting(bool paused) {
+    if (!paused) paused_at_limit_ = false;
     if (paused == accept_paused_ || draining_) return;
     accept_paused_ = paused;
     for (auto& a : acceptors_) {
@@ -185,9 +220,7 @@ void worker::connection_closed(http1::connection* c) {
     c->prev = c->next = nullptr;
     count_.fetch_sub(1, std::memory_order_relaxed);
     loop_.defer([c] { delete c; });
-    if (accept_paused_ && count_.load(std::memory_order_relaxed) < max_connections_ &&
-        !accept_retry_.armed())
-        pause_accepting(false);
+    release_slot();
     maybe_finish();
 }
 

@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "http/access_log.hpp"
+#include "http/shared_limit.hpp"
 #include "loop/event_loop.hpp"
 #include "net/byte_buffer.hpp"
 #include "wharf/server.hpp"
@@ -18,16 +20,22 @@ class connection;
 
 namespace wharf::detail {
 
-/// What every worker reads and nobody writes once the server runs.
+class worker;
+
+/// What every worker reads and nobody writes once the server runs, plus the server-wide
+/// budgets the workers draw from (those alone change, atomically).
 struct server_state {
     server_config config;
     wharf::router routes;
     int access_log_fd = -1;
+    std::vector<worker*> workers;     ///< set before they start
+    mutable shared_limit connections; ///< limits.max_connections
+    mutable shared_limit body_bytes;  ///< limits.max_buffered_body_bytes
 };
 
 class worker {
   public:
-    worker(const server_state& state, std::size_t max_connections);
+    explicit worker(const server_state& state);
     ~worker();
 
     /// Registers a listening socket; the worker closes it when `owned`.
@@ -48,6 +56,11 @@ class worker {
     /// holds none.
     byte_buffer take_buffer();
     void give_buffer(byte_buffer&& b);
+    /// The same for send queues' copy buffers.
+    std::string take_send_buffer();
+    void give_send_buffer(std::string&& b);
+    /// Another worker freed a connection slot: accept again if the limit paused us.
+    void slot_freed();
 
     /// Called by a connection once it has closed its socket; frees it at the end of the
     /// iteration.
@@ -59,6 +72,7 @@ class worker {
     struct acceptor;
     void accept_from(acceptor& a);
     void pause_accepting(bool paused);
+    void release_slot();
     void begin_shutdown(milliseconds deadline);
     void maybe_finish();
 
@@ -67,11 +81,12 @@ class worker {
     access_logger logger_;
     std::vector<header_field> scratch_fields_;
     std::vector<byte_buffer> buffer_pool_;
+    std::vector<std::string> send_buffer_pool_;
     std::vector<std::unique_ptr<acceptor>> acceptors_;
     http1::connection* first_ = nullptr; // intrusive list of live connections
-    std::size_t max_connections_;
     std::atomic<std::size_t> count_{0};
     bool accept_paused_ = false;
+    bool paused_at_limit_ = false; // accept_paused_ because the server is full
     bool draining_ = false;
     timer accept_retry_;
     timer shutdown_deadline_;

@@ -3,7 +3,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "http/access.hpp"
@@ -21,6 +23,7 @@ constexpr std::int64_t linger_ms = 2000; // how long to drain a client after an 
 constexpr std::size_t linger_max_bytes = 1024 * 1024;
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::size_t send_queue_window = 64 * 1024; // body bytes buffered for a slow handler
+constexpr std::size_t body_budget_step = 64 * 1024;  // chunked bodies reserve budget in steps
 
 std::int64_t deadline_after(std::int64_t from, milliseconds span) noexcept {
     return span.count() > 0 ? from + span.count() : 0;
@@ -83,6 +86,15 @@ void connection::on_readable(bool until_eof) {
             streaming_body_ && !body_finished_ && phase_ == phase::responding;
         if (body_streaming && in_.size() >= send_queue_window) {
             read_paused_ = true; // the handler has not taken what is here yet
+            body_window_paused_ = true;
+            drained = true;
+            break;
+        }
+        if (!body_streaming && phase_ == phase::responding &&
+            in_.size() >= request_consumed_ + config_.limits.max_lookahead) {
+            // Pipelined look-ahead is bounded: the rest waits in the kernel until this
+            // response is done (a client cannot grow the buffer behind a long poll).
+            read_paused_ = true;
             drained = true;
             break;
         }
@@ -90,6 +102,7 @@ void connection::on_readable(bool until_eof) {
             (output_full() || close_after_output_)) {
             // Back-pressure: leave the bytes in the kernel until the answers go out.
             read_paused_ = !close_after_output_;
+            body_window_paused_ = true;
             drained = true;
             break;
         }
@@ -109,12 +122,14 @@ void connection::on_readable(bool until_eof) {
                 // Discard: the client is still sending what we will not read.
                 lingered_bytes_ += static_cast<std::size_t>(n);
                 if (lingered_bytes_ > linger_max_bytes) {
-                    close();
+                    abort();
                     return;
                 }
                 continue;
             }
             in_.commit(static_cast<std::size_t>(n));
+            if (body_streaming || phase_ == phase::body_length || phase_ == phase::body_chunked)
+                body_window_bytes_ += static_cast<std::uint64_t>(n);
             if (body_streaming)
                 try_deliver_body();
             else
@@ -143,8 +158,57 @@ void connection::on_readable(bool until_eof) {
     if (!drained) loop_.schedule_read(this);
     flush();
     if (phase_ == phase::closed) return;
-    if (in_.empty() && in_.capacity() != 0 && phase_ == phase::head)
-        worker_.give_buffer(std::move(in_));
+    park_idle_buffers();
+    refresh_timer();
+}
+
+void connection::park_idle_buffers() {
+    // An idle connection holds no buffer: both go back to the worker for the next busy one.
+    if (phase_ != phase::head || !in_.empty() || !out_.empty()) return;
+    if (in_.capacity() != 0) worker_.give_buffer(std::move(in_));
+    if (out_.has_spare()) worker_.give_send_buffer(out_.release_spare());
+    out_.trim_idle();
+}
+
+bool connection::reserve_body(std::size_t bytes) {
+    if (bytes <= body_reserved_) return true;
+    const std::size_t want = bytes - body_reserved_;
+    if (!worker_.state().body_bytes.try_take(want)) return false;
+    body_reserved_ += want;
+    return true;
+}
+
+void connection::release_body() noexcept {
+    if (body_reserved_ == 0) return;
+    worker_.state().body_bytes.give(body_reserved_);
+    body_reserved_ = 0;
+}
+
+bool connection::receiving_body() const noexcept {
+    if (phase_ == phase::body_length || phase_ == phase::body_chunked) return true;
+    return phase_ == phase::responding && streaming_body_ && !body_finished_ && body_reader_;
+}
+
+void connection::start_body_window() noexcept {
+    body_window_start_ = loop_.now();
+    body_window_bytes_ = 0;
+    body_window_paused_ = false;
+}
+
+void connection::body_too_slow() {
+    // RFC 9110 §15.5.9: the server would not wait any longer for the body.
+    if (streaming_body_) {
+        if (auto reader = std::exchange(body_reader_, nullptr))
+            reader(make_error_code(errc::timed_out), {}, true);
+        if (phase_ == phase::closed) return;
+        if (session_.response_started()) {
+            close_reason_ = make_error_code(errc::timed_out);
+            abort();
+            return;
+        }
+    }
+    respond_error(408, "request body arrived too slowly");
+    flush();
     refresh_timer();
 }
 
@@ -176,7 +240,27 @@ void connection::process() {
                 respond_error(r.status, r.reason);
                 return;
             }
-            if (r.kind == chunked_decoder::result::incomplete) return;
+            if (r.kind == chunked_decoder::result::incomplete) {
+                // Keep only the payload and the bytes not decoded yet: the framing is gone, so
+                // a body held in memory costs its decoded size, not its wire size.
+                if (const std::size_t framing = body_raw_ - body_decoded_; framing != 0) {
+                    const std::size_t rest = in_.size() - head_len_ - body_raw_;
+                    std::memmove(base + body_decoded_, base + body_raw_, rest);
+                    in_.shrink_by(framing);
+                    body_raw_ = body_decoded_;
+                }
+                const std::size_t held = in_.size() - head_len_;
+                if (held > body_reserved_ &&
+                    !reserve_body(std::max(held, body_reserved_ + body_budget_step))) {
+                    respond_error(503, "too many request bodies in progress");
+                    return;
+                }
+                return;
+            }
+            if (!reserve_body(body_decoded_)) {
+                respond_error(503, "too many request bodies in progress");
+                return;
+            }
             finish_request({base, body_decoded_}, head_len_ + body_raw_);
             break;
         }
@@ -255,6 +339,12 @@ bool connection::start_request() {
             respond_error(413, "request body too large");
             return false;
         }
+        if (!reserve_body(static_cast<std::size_t>(framing_.content_length))) {
+            // Slow uploads together may not pin more than the server's body budget.
+            respond_error(503, "too many request bodies in progress");
+            return false;
+        }
+        start_body_window();
         phase_ = phase::body_length;
         break;
     case request_framing::chunked:
@@ -264,6 +354,7 @@ bool connection::start_request() {
         }
         chunked_.reset();
         body_raw_ = body_decoded_ = 0;
+        start_body_window();
         phase_ = phase::body_chunked;
         break;
     }
@@ -428,6 +519,7 @@ void connection::start_streamed_request() {
         out_.append(continue_line);
     }
     body_remaining_ = framing_.content_length;
+    start_body_window();
     chunked_ = chunked_decoder(
         {config_.limits.max_chunk_extension, config_.limits.max_trailer_bytes, UINT64_MAX});
     finish_request({}, 0);
@@ -485,6 +577,7 @@ void connection::try_deliver_body() {
         read_paused_ = false;
         loop_.schedule_read(this);
     }
+    refresh_timer(); // waiting for the client's body (or not) changes the deadline
 }
 
 void connection::write_response_head(bool final) {
@@ -521,6 +614,7 @@ void connection::write_response_head(bool final) {
     if (!body_allowed_) promised_length_ = 0;
     opt.keep_alive = response_keep_alive_;
 
+    if (!out_.has_spare()) out_.give_spare(worker_.take_send_buffer());
     char* p = out_.prepare(head_size_bound(res, opt));
     char* end = write_head(p, res, opt);
     out_.commit(static_cast<std::size_t>(end - p));
@@ -699,13 +793,18 @@ void connection::maybe_complete_response() {
     }
     in_.consume(request_consumed_);
     request_consumed_ = 0;
+    release_body();
     phase_ = phase::head;
     head_started_ = 0;
     head_len_ = 0;
     head_ = {};
     detail::session_access::reset(session_);
-    // Requests that arrived behind this response wait in the buffer.
-    if (!batching_ && !in_.empty()) loop_.schedule_read(this);
+    // Requests that arrived behind this response wait in the buffer (or in the kernel, when
+    // the look-ahead bound stopped reading).
+    if (!batching_ && (!in_.empty() || read_paused_)) {
+        read_paused_ = false;
+        loop_.schedule_read(this);
+    }
 }
 
 void connection::run_completions() {
@@ -717,6 +816,7 @@ void connection::run_completions() {
 
 void connection::respond_error(int status, const char* reason) {
     // The request (if any) is abandoned: answer with a plain page and close after sending.
+    release_body();
     detail::session_access::reset(session_);
     request& req = session_.request();
     detail::request_access::set_line(req,
@@ -837,6 +937,12 @@ void connection::drain() {
 }
 
 void connection::abort() {
+    // A reset, not a FIN: the kernel drops what is queued for this client at once instead of
+    // keeping it (up to the socket's send buffer) for a peer that is not reading.
+    if (fd_ >= 0) {
+        const linger reset{1, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    }
     close();
 }
 
@@ -858,6 +964,7 @@ void connection::close() {
     if (unfinished) detail::session_access::notify_closed(session_, why);
     run_completions();
     detail::session_access::reset(session_);
+    release_body();
     if (in_.capacity()) worker_.give_buffer(std::move(in_));
     worker_.connection_closed(this);
 }
@@ -866,14 +973,16 @@ std::int64_t connection::current_deadline() const noexcept {
     const timeouts& t = config_.timeouts;
     if (phase_ == phase::lingering) return linger_until_;
     if (send_blocked_) return deadline_after(send_window_start_, t.send_grace);
-    if (phase_ == phase::responding) {
-        // The application decides when the response ends; a body it waits for must come.
-        if (streaming_body_ && !body_finished_ && body_reader_)
-            return deadline_after(last_activity_, t.body_read);
-        return 0;
+    if (receiving_body()) {
+        // A body the server waits for must keep coming (body_read) and come fast enough on
+        // average (min_body_rate over each body_grace window).
+        const std::int64_t gap = deadline_after(last_activity_, t.body_read);
+        const std::int64_t window =
+            t.min_body_rate ? deadline_after(body_window_start_, t.body_grace) : 0;
+        return gap == 0 ? window : window == 0 ? gap : std::min(gap, window);
     }
-    if (phase_ == phase::body_length || phase_ == phase::body_chunked)
-        return deadline_after(last_activity_, t.body_read);
+    // Otherwise the application decides when the response ends.
+    if (phase_ == phase::responding) return 0;
     if (head_started_ != 0 && (!in_.empty() || last_activity_ == head_started_))
         return deadline_after(head_started_, t.request_head);
     if (out_.empty()) return deadline_after(last_activity_, t.keep_alive);
@@ -900,14 +1009,15 @@ void connection::on_timeout() {
         return;
     }
     if (phase_ == phase::lingering) {
-        close();
+        abort(); // the client neither closed nor stopped sending in time
         return;
     }
     if (send_blocked_) {
         const double seconds = static_cast<double>(now - send_window_start_) / 1000.0;
         if (static_cast<double>(send_window_bytes_) <
             static_cast<double>(t.min_send_rate) * seconds) {
-            close(); // the client reads slower than the minimum send rate
+            close_reason_ = make_error_code(errc::timed_out);
+            abort(); // the client reads slower than the minimum send rate
             return;
         }
         send_window_start_ = now;
@@ -915,9 +1025,24 @@ void connection::on_timeout() {
         refresh_timer();
         return;
     }
+    if (receiving_body() && t.min_body_rate && t.body_grace.count() > 0 &&
+        now >= body_window_start_ + t.body_grace.count()) {
+        const double seconds = static_cast<double>(now - body_window_start_) / 1000.0;
+        const bool judged = !body_window_paused_;
+        if (judged && static_cast<double>(body_window_bytes_) <
+                          static_cast<double>(t.min_body_rate) * seconds) {
+            body_too_slow();
+            return;
+        }
+        start_body_window();
+        if (t.body_read.count() == 0 || now < last_activity_ + t.body_read.count()) {
+            refresh_timer();
+            return;
+        }
+    }
     if (phase_ == phase::responding) {
         close_reason_ = make_error_code(errc::timed_out); // a streamed body stopped coming
-        close();
+        abort();
         return;
     }
     if (phase_ == phase::body_length || phase_ == phase::body_chunked) {

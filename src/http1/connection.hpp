@@ -76,6 +76,12 @@ class connection final : public detail::io_watcher, public detail::session_strea
     void on_timeout();
     bool output_full() const noexcept;
     bool idle() const noexcept { return phase_ == phase::head && in_.empty() && out_.empty(); }
+    void park_idle_buffers();
+    bool reserve_body(std::size_t bytes);
+    void release_body() noexcept;
+    bool receiving_body() const noexcept;
+    void start_body_window() noexcept;
+    void body_too_slow();
 
     detail::worker& worker_;
     detail::event_loop& loop_;
@@ -108,9 +114,13 @@ class connection final : public detail::io_watcher, public detail::session_strea
     std::int64_t send_window_start_ = 0;
     std::uint64_t send_window_bytes_ = 0;
     std::size_t lingered_bytes_ = 0;
-    bool close_after_output_ = false; // no more requests: close once out_ is sent
-    bool read_paused_ = false;        // stopped reading for back-pressure
-    bool send_blocked_ = false;       // the socket refused part of out_
+    std::size_t body_reserved_ = 0;       // of the server's buffered-body budget
+    std::int64_t body_window_start_ = 0;  // min_body_rate: the window being measured
+    std::uint64_t body_window_bytes_ = 0; // body bytes read in it
+    bool body_window_paused_ = false;     // the server stopped reading in it: not judged
+    bool close_after_output_ = false;     // no more requests: close once out_ is sent
+    bool read_paused_ = false;            // stopped reading for back-pressure
+    bool send_blocked_ = false;           // the socket refused part of out_
     bool peer_eof_ = false;
 
     // The response in progress.

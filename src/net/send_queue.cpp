@@ -28,7 +28,7 @@ char* send_queue::prepare(std::size_t n) {
     if (empty() || !segments_.back().copy_target || segments_.back().hold != hold_) {
         segment& s = push(segment::bytes);
         s.copy_target = true;
-        s.data = std::move(spare_);
+        s.data = std::exchange(spare_, {});
         s.data.clear();
         tail_used_ = 0;
     }

@@ -73,6 +73,18 @@ class send_queue {
     /// The source at the front, if the queue waits on one (for its readable hook).
     body_source* waiting_source() noexcept;
 
+    /// The copy buffer kept for the next response, if any: an idle connection gives it back
+    /// to its worker, and takes one (give_spare) when it answers again.
+    std::string release_spare() noexcept { return std::exchange(spare_, {}); }
+    void give_spare(std::string&& b) noexcept {
+        if (b.capacity() > spare_.capacity()) spare_ = std::move(b);
+    }
+    bool has_spare() const noexcept { return spare_.capacity() > std::string().capacity(); }
+    /// Frees the bookkeeping a burst grew; call only when empty().
+    void trim_idle() noexcept {
+        if (segments_.capacity() > 8) std::vector<segment>().swap(segments_);
+    }
+
   private:
     struct segment {
         enum kind_t : std::uint8_t { bytes, piece, marker } kind = bytes;

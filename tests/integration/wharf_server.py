@@ -434,3 +434,36 @@ def get(port, path="/plaintext", host="127.0.0.1", timeout=10.0):
     req = ("GET %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n" % path).encode()
     resp, _ = exchange(port, req, host=host, timeout=timeout)
     return resp
+
+
+_ASAN = None
+
+
+def binary_is_asan():
+    """True when the wharf binary under test was built with AddressSanitizer (whose redzones
+    and quarantine make RSS figures meaningless as bounds)."""
+    global _ASAN
+    if _ASAN is None:
+        with open(wharf_binary(), "rb") as f:
+            _ASAN = b"__asan_init" in f.read()
+    return _ASAN
+
+
+def server_sockets(port):
+    """(state, tx_queue) of every TCP socket on this machine whose local port is `port`, from
+    /proc/net/tcp and tcp6; listening sockets excluded."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            state = int(fields[3], 16)
+            tx_queue = int(fields[4].split(":")[0], 16)
+            if local_port == port and state != 0x0A:
+                found.append((state, tx_queue))
+    return found

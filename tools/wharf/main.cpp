@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `wharf serve [DIR]`: a file server with demo endpoints, built on the wharf library.
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -26,7 +27,38 @@ struct serve_options {
     bool listing = true;
     std::string cache_control;
     std::string index = "index.html";
+    wharf::limits limits;     // only the fields with flags below are set from the command line
+    wharf::timeouts timeouts; // the same
 };
+
+/// The budget's flags: limits in bytes, deadlines in milliseconds (0 turns a deadline off).
+void add_budget_options(CLI::App& cmd, wharf::limits& l, wharf::timeouts& t) {
+    const auto bytes = [&cmd](const char* name, std::size_t& field, const char* what) {
+        cmd.add_option(name, field, what)->capture_default_str()->group("Limits");
+    };
+    const auto ms = [&cmd](const char* name, wharf::milliseconds& field, const char* what) {
+        cmd.add_option_function<std::int64_t>(
+               name, [&field](std::int64_t v) { field = wharf::milliseconds(v); }, what)
+            ->check(CLI::NonNegativeNumber)
+            ->default_str(std::to_string(field.count()))
+            ->group("Limits");
+    };
+    bytes("--max-body-size", l.max_body_size, "Largest buffered request body (bytes; more: 413)");
+    bytes("--max-buffered-body-bytes", l.max_buffered_body_bytes,
+          "Buffered request bodies held at once, server-wide (bytes; beyond: 503)");
+    bytes("--max-header-bytes", l.max_header_bytes, "Largest request head (bytes; more: 431)");
+    bytes("--max-lookahead", l.max_lookahead,
+          "Unparsed bytes read ahead while a response is pending");
+    ms("--request-head-timeout", t.request_head, "From a head's first byte to its end (ms)");
+    ms("--body-read-timeout", t.body_read, "Longest gap between two reads of a body (ms)");
+    ms("--keep-alive-timeout", t.keep_alive, "Idle time between requests (ms)");
+    ms("--send-grace", t.send_grace, "Window over which --min-send-rate is measured (ms)");
+    bytes("--min-send-rate", t.min_send_rate, "Bytes/s a blocked response must drain at");
+    ms("--body-grace", t.body_grace, "Window over which --min-body-rate is measured (ms)");
+    bytes("--min-body-rate", t.min_body_rate,
+          "Bytes/s a request body must arrive at (0: no minimum)");
+    ms("--shutdown-timeout", t.shutdown, "Graceful-shutdown deadline (ms)");
+}
 
 int serve(const serve_options& opt) {
     wharf::raise_open_file_limit();
@@ -38,6 +70,12 @@ int serve(const serve_options& opt) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
+    // Nothing but SIGINT and SIGTERM ends the server, and those drain it. SIGHUP (a closed
+    // terminal), SIGUSR1 and SIGUSR2 would kill it at once, so they are ignored; later, SIGHUP
+    // is to reload the configuration and SIGUSR2 to restart in place (taken with sigwait then).
+    std::signal(SIGHUP, SIG_IGN);
+    std::signal(SIGUSR1, SIG_IGN);
+    std::signal(SIGUSR2, SIG_IGN);
 
     wharf::server_config config;
     if (!opt.listen.empty()) config.listen = opt.listen;
@@ -45,6 +83,8 @@ int serve(const serve_options& opt) {
     config.access_log = opt.access_log;
     config.access_log_format = opt.access_log_format == "combined" ? wharf::log_format::combined
                                                                    : wharf::log_format::common;
+    config.limits = opt.limits;
+    config.timeouts = opt.timeouts;
     config.limits.max_connections = opt.max_connections;
     config.server_name = opt.server_name;
 
@@ -117,6 +157,7 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--index", opt.index,
                           "Index file of a directory (default index.html; '' for none)");
     serve_cmd->add_flag("--demo,!--no-demo", opt.demo, "Mount the demo endpoints (default on)");
+    add_budget_options(*serve_cmd, opt.limits, opt.timeouts);
 
     try {
         app.parse(argc, argv);
