@@ -17,7 +17,54 @@ int hex_value(char c) noexcept {
     return -1;
 }
 
+constexpr std::size_t uc(char c) noexcept {
+    return static_cast<unsigned char>(c);
+}
+
+constexpr bool is_bws(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
+
+bool is_token(char c) noexcept {
+    return chars::token[uc(c)];
+}
+
+/// qdtext (RFC 9110 §5.6.4): HTAB, SP, VCHAR but '"' and '\', obs-text. What may follow a
+/// backslash (HTAB, SP, VCHAR, obs-text) is chars::field_value itself.
+constexpr chars::table qdtext = [] {
+    chars::table t = chars::field_value;
+    t[uc('"')] = false;
+    t[uc('\\')] = false;
+    return t;
+}();
+
+/// The reason for an unexpected byte `c` in a chunk extension.
+const char* extension_error(char c, const char* otherwise) noexcept {
+    if (c != '\r' && !chars::field_value[uc(c)]) return "control character in chunk extension";
+    return otherwise;
+}
+
+/// framing_allowance + framing_ratio * payload, saturating.
+std::uint64_t framing_limit(const chunked_decoder::limits& l, std::uint64_t payload) noexcept {
+    const std::uint64_t ratio = l.framing_ratio;
+    if (ratio != 0 && payload > (UINT64_MAX - l.framing_allowance) / ratio) return UINT64_MAX;
+    return l.framing_allowance + ratio * payload;
+}
+
+constexpr const char* trailing_bws = "whitespace at the end of a chunk size line";
+
 } // namespace
+
+const char* chunked_decoder::count_framing(std::size_t n) noexcept {
+    framing_ += n;
+    return framing_ > framing_limit_ ? "chunk framing overhead too large" : nullptr;
+}
+
+const char* chunked_decoder::count_extension(std::size_t n) noexcept {
+    extension_bytes_ += n;
+    if (extension_bytes_ > limits_.max_extension) return "chunk extension too long";
+    return count_framing(n);
+}
 
 chunked_decoder::result chunked_decoder::decode(char* out, const char* in, std::size_t len,
                                                 std::span<header_field> trailers) noexcept {
@@ -25,6 +72,18 @@ chunked_decoder::result chunked_decoder::decode(char* out, const char* in, std::
     std::size_t produced = 0;
     auto fail = [&](int status, const char* reason) {
         return result{result::error, i, produced, status, reason};
+    };
+    // Where a run of extension bytes must stop: one past what the extension limit leaves, so
+    // an overlong run is caught without scanning the rest of the input.
+    auto run_end = [&]() noexcept {
+        const std::size_t room = limits_.max_extension - extension_bytes_;
+        return len - i > room ? i + room + 1 : len;
+    };
+    // Takes one byte of chunk-ext and moves to `next`.
+    auto take = [&](state next) noexcept -> const char* {
+        state_ = next;
+        ++i;
+        return count_extension(1);
     };
 
     while (i < len) {
@@ -37,51 +96,144 @@ chunked_decoder::result chunked_decoder::decode(char* out, const char* in, std::
                 if (++size_digits_ > 15) return fail(400, "chunk size too large");
                 remaining_ = remaining_ * 16 + static_cast<unsigned>(v);
                 ++i;
+                if (const char* e = count_framing(1)) return fail(400, e);
                 break;
             }
             if (size_digits_ == 0) return fail(400, "invalid chunk size");
             if (remaining_ > limits_.max_body - total_) return fail(413, "request body too large");
-            state_ = state::size_space;
+            state_ = state::ext_sep;
+            extension_bytes_ = 0;
             [[fallthrough]];
         }
-        case state::size_space:
-        case state::size_bws:
-            if (c == ' ' || c == '\t') {
-                state_ = state::size_bws;
+        case state::ext_sep:
+        case state::ext_sep_bws: {
+            const char* e = nullptr;
+            if (c == '\r') {
+                // "5 \r\n", "5;a=b \r\n": no grammar allows it, and parsers that differ on
+                // it smuggle (RFC 9112 §7.1.1).
+                if (state_ == state::ext_sep_bws) return fail(400, trailing_bws);
+                state_ = state::size_lf;
                 ++i;
+                e = count_framing(1);
+            } else if (is_bws(c)) {
+                e = take(state::ext_sep_bws);
             } else if (c == ';') {
-                state_ = state::extension;
-                extension_bytes_ = 0;
-                ++i;
-            } else if (c == '\r' && state_ == state::size_space) {
-                state_ = state::size_lf;
-                ++i;
-            } else if (c == '\r') {
-                // "5 \r\n": no grammar allows it, and parsers that differ on it smuggle.
-                return fail(400, "whitespace after chunk size");
+                e = take(state::ext_name_bws);
             } else {
-                return fail(400, "invalid character after chunk size");
+                return fail(400, extension_bytes_ == 0
+                                     ? "invalid character after chunk size"
+                                     : extension_error(c, "invalid character in chunk extension"));
             }
-            break;
-        case state::extension: {
-            // Extensions are ignored but bounded and must be free of control characters.
-            const std::size_t start = i;
-            while (i < len && in[i] != '\r' &&
-                   chars::field_value[static_cast<unsigned char>(in[i])])
-                ++i;
-            extension_bytes_ += i - start;
-            if (extension_bytes_ > limits_.max_extension)
-                return fail(400, "chunk extension too long");
-            if (i < len) {
-                if (in[i] != '\r') return fail(400, "control character in chunk extension");
-                state_ = state::size_lf;
-                ++i;
-            }
+            if (e) return fail(400, e);
             break;
         }
+        case state::ext_name_bws:
+            if (is_bws(c)) {
+                if (const char* e = take(state::ext_name_bws)) return fail(400, e);
+                break;
+            }
+            // ";;", ";=", ";\r": a name must follow.
+            if (!is_token(c)) return fail(400, extension_error(c, "invalid chunk extension name"));
+            state_ = state::ext_name;
+            [[fallthrough]];
+        case state::ext_name: {
+            const std::size_t start = i;
+            const std::size_t end = run_end();
+            while (i < end && is_token(in[i]))
+                ++i;
+            if (const char* e = count_extension(i - start)) return fail(400, e);
+            if (i == len) break;
+            const char d = in[i];
+            const char* e = nullptr;
+            if (d == '=') {
+                e = take(state::ext_value_bws);
+            } else if (d == ';') {
+                e = take(state::ext_name_bws);
+            } else if (is_bws(d)) {
+                e = take(state::ext_name_end);
+            } else if (d == '\r') {
+                state_ = state::size_lf;
+                ++i;
+                e = count_framing(1);
+            } else {
+                return fail(400, extension_error(d, "invalid character in chunk extension name"));
+            }
+            if (e) return fail(400, e);
+            break;
+        }
+        case state::ext_name_end: {
+            // BWS after a name is only allowed before '=' or ';'.
+            const char* e = nullptr;
+            if (is_bws(c)) {
+                e = take(state::ext_name_end);
+            } else if (c == '=') {
+                e = take(state::ext_value_bws);
+            } else if (c == ';') {
+                e = take(state::ext_name_bws);
+            } else if (c == '\r') {
+                return fail(400, trailing_bws);
+            } else {
+                return fail(400, extension_error(c, "invalid character in chunk extension"));
+            }
+            if (e) return fail(400, e);
+            break;
+        }
+        case state::ext_value_bws: {
+            const char* e = nullptr;
+            if (is_bws(c)) {
+                e = take(state::ext_value_bws);
+            } else if (c == '"') {
+                e = take(state::ext_quoted);
+            } else if (is_token(c)) {
+                state_ = state::ext_token;
+                break;
+            } else {
+                // "5;a=", "5;a=;", "5;a=\x80": a token or a quoted-string must follow.
+                return fail(400, extension_error(c, "invalid chunk extension value"));
+            }
+            if (e) return fail(400, e);
+            break;
+        }
+        case state::ext_token: {
+            const std::size_t start = i;
+            const std::size_t end = run_end();
+            while (i < end && is_token(in[i]))
+                ++i;
+            if (const char* e = count_extension(i - start)) return fail(400, e);
+            // What follows is checked as after the size: BWS, ';' or CR.
+            if (i < len) state_ = state::ext_sep;
+            break;
+        }
+        case state::ext_quoted: {
+            const std::size_t start = i;
+            const std::size_t end = run_end();
+            while (i < end && qdtext[uc(in[i])])
+                ++i;
+            if (const char* e = count_extension(i - start)) return fail(400, e);
+            if (i == len) break;
+            const char d = in[i];
+            const char* e = nullptr;
+            if (d == '"') {
+                e = take(state::ext_sep);
+            } else if (d == '\\') {
+                e = take(state::ext_quoted_pair);
+            } else {
+                // CR here: the quoted-string is not closed.
+                return fail(400,
+                            extension_error(d, "unterminated quoted string in chunk extension"));
+            }
+            if (e) return fail(400, e);
+            break;
+        }
+        case state::ext_quoted_pair:
+            if (!chars::field_value[uc(c)])
+                return fail(400, extension_error(c, "invalid quoted pair in chunk extension"));
+            if (const char* e = take(state::ext_quoted)) return fail(400, e);
+            break;
         case state::size_lf:
             if (c != '\n') return fail(400, "bare CR in chunk size line");
             ++i;
+            if (const char* e = count_framing(1)) return fail(400, e);
             if (remaining_ == 0) {
                 state_ = state::trailers;
             } else {
@@ -96,13 +248,18 @@ chunked_decoder::result chunked_decoder::decode(char* out, const char* in, std::
             total_ += n;
             remaining_ -= n;
             i += n;
-            if (remaining_ == 0) state_ = state::data_cr;
+            if (remaining_ == 0) {
+                state_ = state::data_cr;
+                // The payload only grows here, so the framing bound moves only here.
+                framing_limit_ = framing_limit(limits_, total_);
+            }
             break;
         }
         case state::data_cr:
             if (c != '\r') return fail(400, "missing CRLF after chunk data");
             state_ = state::data_lf;
             ++i;
+            if (const char* e = count_framing(1)) return fail(400, e);
             break;
         case state::data_lf:
             if (c != '\n') return fail(400, "missing CRLF after chunk data");
@@ -110,6 +267,7 @@ chunked_decoder::result chunked_decoder::decode(char* out, const char* in, std::
             size_digits_ = 0;
             remaining_ = 0;
             ++i;
+            if (const char* e = count_framing(1)) return fail(400, e);
             break;
         case state::trailers: {
             // The trailer section is taken whole: wait for its empty line, then parse it with
@@ -123,6 +281,8 @@ chunked_decoder::result chunked_decoder::decode(char* out, const char* in, std::
                 return {result::incomplete, i, produced, 0, ""};
             }
             if (end > limits_.max_trailer_bytes + 2) return fail(431, "trailer section too large");
+            // The final CRLF is framing; the trailer fields are bounded on their own.
+            if (const char* e = count_framing(2)) return fail(400, e);
             std::size_t n = 0;
             const parse_result r = parse_fields(in + i, end, trailers, n);
             if (r.kind != parse_result::complete) {

@@ -18,10 +18,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -56,6 +58,7 @@ struct want {
     field_pairs trailers;
     chunked_decoder::limits limits{};
     std::size_t max_trailers = 16;
+    std::optional<std::uint64_t> framing_bytes; ///< done: framing_bytes() at the end, if given
 
     want tr(std::string name, std::string value) {
         trailers.emplace_back(std::move(name), std::move(value));
@@ -79,6 +82,15 @@ struct want {
     }
     want max_fields(std::size_t n) {
         max_trailers = n;
+        return *this;
+    }
+    want framing(std::uint64_t allowance, std::uint32_t ratio) {
+        limits.framing_allowance = allowance;
+        limits.framing_ratio = ratio;
+        return *this;
+    }
+    want framed(std::uint64_t n) {
+        framing_bytes = n;
         return *this;
     }
 };
@@ -130,6 +142,24 @@ std::vector<row> make_rows() {
         big_data[i] = static_cast<char>(i * 7);
     const std::string binary = "\0\xff\r\n\x01"s;
     const std::string next_request = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+    // What follows each size line of the extension rows.
+    const std::string hello = "\r\nhello\r\n0\r\n\r\n";
+    const auto sp = [](std::size_t n) { return std::string(n, ' '); };
+    // n one-byte chunks whose size is written with `digits` hex digits, then the last chunk.
+    const auto one_byte_chunks = [](std::size_t n, int digits, std::string_view ext = "") {
+        std::string s;
+        for (std::size_t i = 0; i < n; ++i)
+            s += std::string(static_cast<std::size_t>(digits - 1), '0') + "1" + std::string(ext) +
+                 "\r\n" + static_cast<char>('a' + i % 26) + "\r\n";
+        return s + "0\r\n\r\n";
+    };
+    const auto letters = [](std::size_t n) {
+        std::string s;
+        for (std::size_t i = 0; i < n; ++i)
+            s += static_cast<char>('a' + i % 26);
+        return s;
+    };
+    const std::string ext1000 = ";" + std::string(999, 'e'); // 1000 bytes of chunk-ext
 
     return {
         // --- valid bodies -------------------------------------------------------------------
@@ -150,8 +180,9 @@ std::vector<row> make_rows() {
         {"several extensions", "5;a=1;b=2;c\r\nhello\r\n0\r\n\r\n"s, body("hello")},
         {"extension on the last chunk", "5\r\nhello\r\n0;last=1\r\n\r\n"s, body("hello")},
         {"BWS before the extension", "5 \t ;a\r\nhello\r\n0\r\n\r\n"s, body("hello")},
-        {"BWS inside the extension", "5; a = 1 \r\nhello\r\n0\r\n\r\n"s, body("hello")},
-        {"extension exactly at its limit", "5;12345678\r\nhello\r\n0\r\n\r\n"s,
+        {"BWS inside the extension", "5; a = 1\r\nhello\r\n0\r\n\r\n"s, body("hello")},
+        // max_extension counts the whole chunk-ext: ';' and BWS too.
+        {"extension exactly at its limit", "5;1234567\r\nhello\r\n0\r\n\r\n"s,
          body("hello").ext(8)},
         {"extension limit applies per chunk",
          "1;1234567\r\na\r\n1;1234567\r\nb\r\n0;1234567\r\n\r\n"s, body("ab").ext(8)},
@@ -176,6 +207,59 @@ std::vector<row> make_rows() {
          body("").tr("X-T", "123456789").trailer_bytes(16)},
         {"trailer fields exactly at the field limit", "0\r\nA: 1\r\nB: 2\r\n\r\n"s,
          body("").tr("A", "1").tr("B", "2").max_fields(2)},
+
+        // --- chunk extensions by the grammar (RFC 9112 §7.1.1) ------------------------------
+        {"ext: BWS before the semicolon and a value", "5 ;a=b" + hello, body("hello")},
+        {"ext: BWS around the equals sign", "5; a = b" + hello, body("hello")},
+        {"ext: tabs as BWS", "5\t;\ta\t=\tb" + hello, body("hello")},
+        {"ext: quoted value with SP and an escaped quote", "5;a=\"x y\\\"z\"" + hello,
+         body("hello")},
+        {"ext: empty quoted value", "5;a=\"\"" + hello, body("hello")},
+        {"ext: quoted pairs of HTAB SP obs-text backslash", "5;a=\"\\\t\\ \\\x80\\\\\"" + hello,
+         body("hello")},
+        {"ext: obs-text in a quoted value", "5;a=\"\xff\x80\"" + hello, body("hello")},
+        {"ext: HTAB and every qdtext punctuation in a quoted value",
+         "5;a=\"\t!#[]~(),/:;<=>?@{}\"" + hello, body("hello")},
+        {"ext: a name then name=value", "5;a;b=c" + hello, body("hello")},
+        {"ext: BWS before a semicolon after a name", "5;a ;b" + hello, body("hello")},
+        {"ext: BWS before a semicolon after a value", "5;a=1 ;b" + hello, body("hello")},
+        {"ext: BWS before a semicolon after a quoted value", "5;a=\"x\"\t;b" + hello,
+         body("hello")},
+        {"ext: a quoted value then a name", "5;a=\"x\";b" + hello, body("hello")},
+        {"ext: every tchar", "5;!#$%&'*+-.^_`|~09AZaz=!#$%&'*+-.^_`|~09AZaz" + hello,
+         body("hello")},
+        {"ext: on the last chunk with BWS", "5\r\nhello\r\n0 ; a = \"b\"\r\n\r\n"s, body("hello")},
+
+        // --- max_extension counts everything between the size and CR, BWS included ----------
+        {"ext: BWS after the size exactly at the limit", "5" + sp(6) + ";a" + hello,
+         body("hello").ext(8)},
+        {"ext: BWS around the equals sign exactly at the limit", "5;a  = bb" + hello,
+         body("hello").ext(8)},
+        {"ext: BWS before a second semicolon exactly at the limit", "5;a=1  ;b" + hello,
+         body("hello").ext(8)},
+        {"ext: quoted value exactly at the limit", "5;a=\"123\"" + hello, body("hello").ext(8)},
+        {"ext: BWS limit applies per chunk",
+         "1" + sp(6) + ";a\r\nx\r\n1" + sp(6) + ";a\r\ny\r\n0" + sp(6) + ";a\r\n\r\n",
+         body("xy").ext(8)},
+        {"ext: 1022 spaces then semicolon and name are 1024 bytes, the default limit",
+         "1" + sp(1022) + ";a\r\nx\r\n0\r\n\r\n", body("x")},
+        {"ext: max_extension 0 allows none", "5\r\nhello\r\n0\r\n\r\n"s, body("hello").ext(0)},
+
+        // --- framing bound: framing_allowance + framing_ratio * payload ---------------------
+        {"framing: counts sizes, BWS, extensions and CRLFs", "1 ;a\r\nx\r\n0\r\n\r\n"s,
+         body("x").framing(13, 0).framed(13)},
+        {"framing: 5 one-byte chunks exactly at allowance 10 ratio 4", one_byte_chunks(5, 1),
+         body(letters(5)).framing(10, 4).framed(30)},
+        {"framing: the last chunk alone exactly at allowance 5", "0\r\n\r\n"s,
+         body("").framing(5, 0).framed(5)},
+        {"framing: trailer fields are not framing", "0\r\nA: 1\r\n\r\n"s,
+         body("").tr("A", "1").framing(5, 0).framed(5)},
+        {"framing: 200 one-byte chunks (5 bytes of framing each) at ratio 8",
+         one_byte_chunks(200, 1), body(letters(200)).framing(16, 8).framed(1005)},
+        {"framing: 200 one-byte chunks with 4-digit sizes exactly at ratio 8",
+         one_byte_chunks(200, 4), body(letters(200)).framing(16, 8).framed(1605)},
+        {"framing: four 1-byte chunks with 1000-byte extensions within allowance 4096",
+         one_byte_chunks(4, 1, ext1000), body(letters(4)).framing(4096, 8).framed(4025)},
 
         // --- incomplete ---------------------------------------------------------------------
         {"nothing yet", ""s, partial("")},
@@ -205,8 +289,7 @@ std::vector<row> make_rows() {
         {"data longer than its size", "3\r\nhello\r\n0\r\n\r\n"s, bad(400)},
         {"bare LF after the data", "5\r\nhello\n0\r\n\r\n"s, bad(400)},
         {"bare CR after the data", "5\r\nhello\r0\r\n\r\n"s, bad(400)},
-        {"extension one byte over its limit", "5;123456789\r\nhello\r\n0\r\n\r\n"s,
-         bad(400).ext(8)},
+        {"extension one byte over its limit", "5;12345678\r\nhello\r\n0\r\n\r\n"s, bad(400).ext(8)},
         {"extension over 1024 bytes", "5;" + std::string(1100, 'e') + "\r\nhello\r\n0\r\n\r\n",
          bad(400)},
         {"control char in an extension",
@@ -217,6 +300,83 @@ std::vector<row> make_rows() {
         {"DEL in an extension", "5;a\x7f\r\nhello\r\n0\r\n\r\n"s, bad(400)},
         {"bare LF in an extension", "5;a\nhello\r\n0\r\n\r\n"s, bad(400)},
         {"bare CR in an extension", "5;a\rb\r\nhello\r\n0\r\n\r\n"s, bad(400)},
+        // --- chunk extensions against the grammar: each would be accepted before ------------
+        {"ext: semicolon without a name", "5;" + hello, bad(400)},
+        {"ext: BWS after the semicolon without a name", "5; " + hello, bad(400)},
+        {"ext: BWS and semicolon without a name", "5 ;" + hello, bad(400)},
+        {"ext: equals sign without a name", "5;=" + hello, bad(400)},
+        {"ext: equals sign and value without a name", "5;=b" + hello, bad(400)},
+        {"ext: two names separated by SP", "5;a b" + hello, bad(400)},
+        {"ext: unterminated quoted string", "5;a=\"x" + hello, bad(400)},
+        {"ext: quoted string closed by an escaped quote only", "5;a=\"x\\\"" + hello, bad(400)},
+        {"ext: CR inside a quoted string", "5;a=\"x\r\n\"" + hello, bad(400)},
+        {"ext: empty extension between two semicolons", "5;;" + hello, bad(400)},
+        {"ext: empty extension after a name", "5;a;;b" + hello, bad(400)},
+        {"ext: trailing semicolon", "5;a=b;" + hello, bad(400)},
+        {"ext: BWS between two semicolons", "5; ;a" + hello, bad(400)},
+        {"ext: obs-text as a token value", "5;a=\x80" + hello, bad(400)},
+        {"ext: obs-text in a name", "5;a\x80" + hello, bad(400)},
+        {"ext: equals sign without a value", "5;a=" + hello, bad(400)},
+        {"ext: equals sign and BWS without a value", "5;a = " + hello, bad(400)},
+        {"ext: equals sign then semicolon", "5;a=;b" + hello, bad(400)},
+        {"ext: two equals signs", "5;a==b" + hello, bad(400)},
+        {"ext: two values separated by SP", "5;a=b c" + hello, bad(400)},
+        {"ext: a token right after a quoted value", "5;a=\"x\"y" + hello, bad(400)},
+        {"ext: two quoted strings", "5;a=\"x\"\"y\"" + hello, bad(400)},
+        {"ext: a quoted name", "5;\"a\"" + hello, bad(400)},
+        {"ext: a quote inside a token value", "5;a=b\"c\"" + hello, bad(400)},
+        {"ext: at sign in a name", "5;a@b" + hello, bad(400)},
+        {"ext: comma in a token value", "5;a=b,c" + hello, bad(400)},
+        {"ext: parentheses in a token value", "5;a=(b)" + hello, bad(400)},
+        {"ext: colon after a name", "5;a:b" + hello, bad(400)},
+        {"ext: control character in a quoted string", "5;a=\"\x01\"" + hello, bad(400)},
+        {"ext: DEL in a quoted string", "5;a=\"\x7f\"" + hello, bad(400)},
+        {"ext: NUL in a quoted string", "5;a=\"\0\""s + hello, bad(400)},
+        {"ext: quoted pair of DEL", "5;a=\"\\\x7f\"" + hello, bad(400)},
+        {"ext: quoted pair of CR", "5;a=\"\\\r\"" + hello, bad(400)},
+        {"ext: trailing BWS after a name", "5;a " + hello, bad(400)},
+        {"ext: trailing HTAB after a name", "5;a\t" + hello, bad(400)},
+        {"ext: trailing BWS after a value", "5; a = 1 " + hello, bad(400)},
+        {"ext: trailing BWS after a quoted value", "5;a=\"x\" " + hello, bad(400)},
+        {"ext: trailing BWS on the last chunk", "5\r\nhello\r\n0;a \r\n\r\n"s, bad(400)},
+        {"ext: semicolon without a name on the last chunk", "5\r\nhello\r\n0;\r\n\r\n"s, bad(400)},
+        {"ext: junk after BWS after the size", "5 x" + hello, bad(400)},
+
+        // --- max_extension, one byte over, BWS counted ---------------------------------------
+        {"ext: BWS after the size one over the limit", "5" + sp(7) + ";a" + hello, bad(400).ext(8)},
+        {"ext: BWS around the equals sign one over the limit", "5;a   = bb" + hello,
+         bad(400).ext(8)},
+        {"ext: BWS before a second semicolon one over the limit", "5;a=1   ;b" + hello,
+         bad(400).ext(8)},
+        {"ext: quoted value one over the limit", "5;a=\"1234\"" + hello, bad(400).ext(8)},
+        {"ext: BWS on the last chunk one over the limit", "0" + sp(7) + ";a\r\n\r\n",
+         bad(400).ext(8)},
+        {"ext: 1023 spaces then semicolon and name are one over the default limit",
+         "1" + sp(1023) + ";a\r\nx\r\n0\r\n\r\n", bad(400)},
+        {"ext: 2000 spaces after the size", "1" + sp(2000) + ";a\r\nx\r\n0\r\n\r\n", bad(400)},
+        {"ext: max_extension 0 and one space", "5 ;a" + hello, bad(400).ext(0)},
+
+        // --- framing bound, one byte over --------------------------------------------------
+        {"framing: one byte over the count of sizes, BWS, extensions and CRLFs",
+         "1 ;a\r\nx\r\n0\r\n\r\n"s, bad(400).framing(12, 0)},
+        {"framing: 6 one-byte chunks one over allowance 10 ratio 4", one_byte_chunks(6, 1),
+         bad(400).framing(10, 4)},
+        {"framing: the last chunk alone one over allowance 4", "0\r\n\r\n"s,
+         bad(400).framing(4, 0)},
+        {"framing: a leading zero on the last chunk over allowance 5", "00\r\n\r\n"s,
+         bad(400).framing(5, 0)},
+        {"framing: an extension on the last chunk over allowance 5", "0;a\r\n\r\n"s,
+         bad(400).framing(5, 0)},
+        {"framing: 200 one-byte chunks at ratio 4", one_byte_chunks(200, 1),
+         bad(400).framing(16, 4)},
+        {"framing: 200 one-byte chunks with 5-digit sizes over ratio 8", one_byte_chunks(200, 5),
+         bad(400).framing(16, 8)},
+        {"framing: five 1-byte chunks with 1000-byte extensions over allowance 4096",
+         one_byte_chunks(5, 1, ext1000), bad(400).framing(4096, 8)},
+        {"framing: 1-byte chunks with 20-byte extensions over allowance 64",
+         one_byte_chunks(50, 1, ";" + std::string(19, 'e')), bad(400).framing(64, 8)},
+        {"framing: the same 1-byte chunks with 20-byte extensions within the defaults",
+         one_byte_chunks(50, 1, ";" + std::string(19, 'e')), body(letters(50)).framed(1255)},
         {"one chunk over max_body", "b\r\nhello world\r\n0\r\n\r\n"s, bad(413).max_body(10)},
         {"chunks summing over max_body", "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"s,
          bad(413).max_body(10)},
@@ -278,6 +438,7 @@ struct run_result {
     std::size_t consumed = 0;
     std::string payload;
     field_pairs trailers;
+    std::uint64_t framing = 0; ///< done: framing_bytes()
 
     std::string text() const {
         switch (kind) {
@@ -288,7 +449,8 @@ struct run_result {
         case want::done:
             break;
         }
-        std::string s = "done consumed=" + std::to_string(consumed) + " payload=" + escape(payload);
+        std::string s = "done consumed=" + std::to_string(consumed) +
+                        " framing=" + std::to_string(framing) + " payload=" + escape(payload);
         for (const auto& [name, value] : trailers)
             s += " " + escape(name) + "=" + escape(value);
         return s;
@@ -360,6 +522,13 @@ run_result run_pieces(std::string_view in, const std::vector<std::size_t>& cuts,
             EXPECT_GE(fed, body_end);
             EXPECT_LT(fed - piece.size(), body_end);
             EXPECT_LE(dec.trailer_count(), trailers.size());
+            // Every byte consumed is payload, framing or a trailer field.
+            res.framing = dec.framing_bytes();
+            if (dec.trailer_count() == 0) {
+                EXPECT_EQ(res.framing + dec.payload_bytes(), res.consumed);
+            } else {
+                EXPECT_LT(res.framing + dec.payload_bytes(), res.consumed);
+            }
             for (std::size_t t = 0; t < dec.trailer_count(); ++t) {
                 EXPECT_TRUE(inside(trailers[t].name, raw_start, raw_len));
                 EXPECT_TRUE(inside(trailers[t].value, raw_start, raw_len));
@@ -376,6 +545,8 @@ run_result run_pieces(std::string_view in, const std::vector<std::size_t>& cuts,
         }
         EXPECT_EQ(r.status, 0);
         EXPECT_FALSE(dec.finished());
+        // Before the trailer section, every byte consumed is payload or framing.
+        EXPECT_EQ(dec.framing_bytes() + dec.payload_bytes(), res.consumed);
         // Streaming: what is decoded so far starts the final payload.
         if (w.kind == want::done) {
             EXPECT_EQ(w.payload.substr(0, res.payload.size()), res.payload) << "after " << fed;
@@ -402,6 +573,9 @@ void check_expected(const run_result& got, const want& w, std::size_t len) {
     EXPECT_EQ(got.consumed, len - w.tail);
     EXPECT_EQ(got.payload, w.payload);
     EXPECT_EQ(got.trailers, w.trailers);
+    if (w.framing_bytes) {
+        EXPECT_EQ(got.framing, *w.framing_bytes);
+    }
 }
 
 class Http1ChunkedRows : public ::testing::TestWithParam<std::size_t> {
@@ -505,9 +679,11 @@ TEST(Http1Chunked, ResetKeepsLimits) {
     auto r = dec.decode(out, region().place(in), in.size());
     EXPECT_EQ(r.kind, chunked_decoder::result::done);
     EXPECT_EQ(dec.payload_bytes(), 4u);
+    EXPECT_EQ(dec.framing_bytes(), 10u);
     dec.reset();
     EXPECT_FALSE(dec.finished());
     EXPECT_EQ(dec.payload_bytes(), 0u);
+    EXPECT_EQ(dec.framing_bytes(), 0u);
     in = "5\r\nabcde\r\n0\r\n\r\n";
     r = dec.decode(out, region().place(in), in.size());
     EXPECT_EQ(r.kind, chunked_decoder::result::error);
@@ -539,6 +715,168 @@ TEST(Http1Chunked, EverySizeRoundTrips) {
             EXPECT_EQ(r.consumed, in.size());
             ASSERT_EQ(r.produced, n);
             EXPECT_EQ(std::string_view(buf, n), data);
+        }
+    }
+}
+
+TEST(Http1Chunked, LimitDefaults) {
+    // The framing fields come after the first three, so aggregate init with those keeps working.
+    const chunked_decoder::limits three{16, 32, 64};
+    EXPECT_EQ(three.max_extension, 16u);
+    EXPECT_EQ(three.framing_allowance, 64u * 1024);
+    EXPECT_EQ(three.framing_ratio, 8u);
+    const chunked_decoder::limits defaults{};
+    EXPECT_EQ(defaults.max_extension, 1024u);
+    EXPECT_EQ(defaults.framing_allowance, 64u * 1024);
+    EXPECT_EQ(defaults.framing_ratio, 8u);
+    // A ratio that would overflow saturates instead of wrapping to a tiny bound.
+    chunked_decoder dec(
+        chunked_decoder::limits{1024, 8192, UINT64_MAX, UINT64_MAX - 1, UINT32_MAX});
+    const std::string in = "1\r\nx\r\n1\r\ny\r\n0\r\n\r\n";
+    char out[8];
+    EXPECT_EQ(dec.decode(out, region().place(in), in.size()).kind, chunked_decoder::result::done);
+}
+
+/// The outcome of feeding a body in pieces the way a connection does: each piece is appended to
+/// the bytes not consumed yet and the payload is compacted in place.
+struct piecewise {
+    chunked_decoder::result last{};
+    std::size_t fed = 0;     ///< raw bytes offered in all when the outcome came
+    std::size_t largest = 0; ///< the most bytes the caller ever had to keep for the decoder
+    std::string payload;
+};
+
+piecewise feed_in_pieces(chunked_decoder& dec, std::string_view in, std::size_t piece) {
+    piecewise p;
+    std::string pending;
+    while (p.fed < in.size()) {
+        const std::size_t n = std::min(piece, in.size() - p.fed);
+        pending.append(in.substr(p.fed, n));
+        p.fed += n;
+        p.largest = std::max(p.largest, pending.size());
+        if (pending.size() > region().capacity()) {
+            ADD_FAILURE() << "the decoder leaves " << pending.size() << " bytes unconsumed";
+            return p;
+        }
+        char* raw = region().place(pending);
+        p.last = dec.decode(raw, raw, pending.size());
+        p.payload.append(raw, p.last.produced);
+        pending.erase(0, p.last.consumed);
+        if (p.last.kind != chunked_decoder::result::incomplete) return p;
+    }
+    return p;
+}
+
+TEST(Http1Chunked, ExtensionBoundedInPieces) {
+    // 10 MiB of one extension part, fed in 4 KiB pieces: a 400 within max_extension and one
+    // piece, so the decoder never needs, holds or scans the whole line. Before, BWS after the
+    // size was not counted at all.
+    constexpr std::size_t huge = 10u << 20;
+    constexpr std::size_t piece = 4096;
+    struct part {
+        const char* prefix;
+        char filler;
+        const char* suffix;
+    };
+    const part parts[] = {
+        {"1", ' ', ";a\r\n"},         // BWS after the size
+        {"1", '\t', ";a\r\n"},        // HTAB as BWS
+        {"1;", ' ', "a\r\n"},         // BWS after ';'
+        {"1;", 'a', "\r\n"},          // a long name
+        {"1;a", ' ', "=b\r\n"},       // BWS after a name
+        {"1;a=", ' ', "b\r\n"},       // BWS after '='
+        {"1;a=", 'b', "\r\n"},        // a long token value
+        {"1;a=\"", 'x', "\"\r\n"},    // a long quoted string
+        {"1;a=\"", ' ', "\"\r\n"},    // SP in a quoted string
+        {"1;a=b", ' ', ";c\r\n"},     // BWS after a value
+        {"1;a=\"b\"", ' ', ";c\r\n"}, // BWS after a quoted value
+    };
+    for (const std::size_t max_extension : {std::size_t{1024}, std::size_t{100}, std::size_t{0}}) {
+        for (const part& pt : parts) {
+            SCOPED_TRACE(std::string(pt.prefix) + " + filler '" + escape({&pt.filler, 1}) +
+                         "', max_extension " + std::to_string(max_extension));
+            std::string in =
+                pt.prefix + std::string(huge, pt.filler) + pt.suffix + "x\r\n0\r\n\r\n";
+            chunked_decoder::limits lim{};
+            lim.max_extension = max_extension;
+
+            chunked_decoder dec(lim);
+            const piecewise p = feed_in_pieces(dec, in, piece);
+            ASSERT_EQ(p.last.kind, chunked_decoder::result::error);
+            EXPECT_EQ(p.last.status, 400);
+            EXPECT_STREQ(p.last.reason, "chunk extension too long");
+            EXPECT_LE(p.fed, std::strlen(pt.prefix) + max_extension + piece);
+            EXPECT_LE(p.largest, piece);
+
+            // At once: the error comes right after the limit, not at the end of the input.
+            chunked_decoder once(lim);
+            const auto r = once.decode(in.data(), in.data(), in.size());
+            ASSERT_EQ(r.kind, chunked_decoder::result::error);
+            EXPECT_EQ(r.status, 400);
+            EXPECT_STREQ(r.reason, "chunk extension too long");
+            EXPECT_LE(r.consumed, std::strlen(pt.prefix) + max_extension + 1);
+        }
+    }
+}
+
+TEST(Http1Chunked, FramingBoundedInPieces) {
+    // 1-byte chunks with 1000-byte extensions (each within max_extension): ~1000 raw bytes per
+    // payload byte, which the default limits used to take without end. Now a 400 once framing
+    // passes framing_allowance + framing_ratio * payload, within one piece.
+    constexpr std::size_t piece = 4096;
+    const chunked_decoder::limits lim{};
+    const std::string one = "1;" + std::string(998, 'e') + "\r\nx\r\n";
+    std::string in;
+    while (in.size() < (10u << 20))
+        in += one;
+    in += "0\r\n\r\n";
+
+    chunked_decoder dec(lim);
+    const piecewise p = feed_in_pieces(dec, in, piece);
+    ASSERT_EQ(p.last.kind, chunked_decoder::result::error);
+    EXPECT_EQ(p.last.status, 400);
+    EXPECT_STREQ(p.last.reason, "chunk framing overhead too large");
+    const std::uint64_t bound = lim.framing_allowance + lim.framing_ratio * dec.payload_bytes();
+    EXPECT_GT(dec.framing_bytes(), bound);
+    // Caught at once: past the bound by at most one run of extension bytes.
+    EXPECT_LE(dec.framing_bytes(), bound + lim.max_extension + 1);
+    EXPECT_LE(p.fed, bound + dec.payload_bytes() + lim.max_extension + 1 + piece);
+    EXPECT_LT(p.fed, 80u * 1024);
+    EXPECT_EQ(p.payload, std::string(dec.payload_bytes(), 'x'));
+}
+
+TEST(Http1Chunked, OneByteChunksLegalAtAnyLength) {
+    // 1 MiB of payload in 1-byte chunks at the default limits: 5 framing bytes per payload byte
+    // ("1\r\n" and "\r\n"), and 8 with 4-digit sizes, are within framing_ratio 8 at any length.
+    // 5-digit sizes (9 per byte) are refused once the allowance is used up.
+    constexpr std::size_t n = 1u << 20;
+    constexpr std::size_t piece = 4096;
+    const chunked_decoder::limits lim{};
+    for (const int digits : {1, 4, 5}) {
+        SCOPED_TRACE(std::to_string(digits) + "-digit sizes");
+        const std::string one =
+            std::string(static_cast<std::size_t>(digits - 1), '0') + "1\r\nx\r\n";
+        std::string in;
+        in.reserve(n * one.size() + 5);
+        for (std::size_t i = 0; i < n; ++i)
+            in += one;
+        in += "0\r\n\r\n";
+        chunked_decoder dec(lim);
+        const piecewise p = feed_in_pieces(dec, in, piece);
+        if (digits <= 4) {
+            ASSERT_EQ(p.last.kind, chunked_decoder::result::done);
+            EXPECT_EQ(p.fed, in.size());
+            EXPECT_EQ(dec.payload_bytes(), n);
+            EXPECT_EQ(dec.framing_bytes(), in.size() - n);
+            EXPECT_EQ(p.payload, std::string(n, 'x'));
+        } else {
+            ASSERT_EQ(p.last.kind, chunked_decoder::result::error);
+            EXPECT_EQ(p.last.status, 400);
+            EXPECT_STREQ(p.last.reason, "chunk framing overhead too large");
+            // One framing byte more per payload byte: the allowance lasts ~64 Ki chunks.
+            EXPECT_EQ(dec.framing_bytes(),
+                      lim.framing_allowance + lim.framing_ratio * dec.payload_bytes() + 1);
+            EXPECT_LT(p.fed, lim.framing_allowance * (one.size() + 1));
         }
     }
 }
