@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 // A contiguous receive buffer with prepare/commit/consume, so the parser always sees one span.
-// Views into data() stay valid until the next prepare(), which may move the bytes.
+// Views into data() stay valid until the next prepare(), which may move the bytes. Buffers from
+// 256 KiB up are mapped pages: they grow without a copy (mremap) and go back to the kernel the
+// moment they are freed, so a large body once held does not stay in the process's heap.
 #pragma once
 
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <sys/mman.h>
 #include <utility>
 
 namespace wharf::detail {
@@ -21,7 +24,7 @@ class byte_buffer {
           begin_(std::exchange(o.begin_, 0)), end_(std::exchange(o.end_, 0)) {}
     byte_buffer& operator=(byte_buffer&& o) noexcept {
         if (this != &o) {
-            std::free(data_);
+            deallocate();
             data_ = std::exchange(o.data_, nullptr);
             capacity_ = std::exchange(o.capacity_, 0);
             begin_ = std::exchange(o.begin_, 0);
@@ -29,7 +32,7 @@ class byte_buffer {
         }
         return *this;
     }
-    ~byte_buffer() { std::free(data_); }
+    ~byte_buffer() { deallocate(); }
 
     char* data() noexcept { return data_ + begin_; }
     const char* data() const noexcept { return data_ + begin_; }
@@ -48,11 +51,17 @@ class byte_buffer {
             std::size_t cap = capacity_ ? capacity_ : 4096;
             while (cap - used < n)
                 cap *= 2;
-            char* fresh = static_cast<char*>(std::malloc(cap));
-            if (!fresh) throw std::bad_alloc();
-            if (used) std::memcpy(fresh, data_ + begin_, used);
-            std::free(data_);
-            data_ = fresh;
+            if (capacity_ >= mapped_from) {
+                void* grown = ::mremap(data_, capacity_, cap, MREMAP_MAYMOVE);
+                if (grown == MAP_FAILED) throw std::bad_alloc();
+                data_ = static_cast<char*>(grown);
+                if (begin_ > 0 && used) std::memmove(data_, data_ + begin_, used);
+            } else {
+                char* fresh = allocate(cap);
+                if (used) std::memcpy(fresh, data_ + begin_, used);
+                deallocate();
+                data_ = fresh;
+            }
             capacity_ = cap;
         }
         begin_ = 0;
@@ -71,12 +80,28 @@ class byte_buffer {
     void clear() noexcept { begin_ = end_ = 0; }
     /// Gives the memory back (an idle connection holds none).
     void release() noexcept {
-        std::free(data_);
+        deallocate();
         data_ = nullptr;
         capacity_ = begin_ = end_ = 0;
     }
 
+    static constexpr std::size_t mapped_from = 256 * 1024;
+
   private:
+    static char* allocate(std::size_t cap) {
+        void* p = cap >= mapped_from ? ::mmap(nullptr, cap, PROT_READ | PROT_WRITE,
+                                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                                     : std::malloc(cap);
+        if (p == nullptr || p == MAP_FAILED) throw std::bad_alloc();
+        return static_cast<char*>(p);
+    }
+    void deallocate() noexcept {
+        if (capacity_ >= mapped_from)
+            ::munmap(data_, capacity_);
+        else
+            std::free(data_);
+    }
+
     char* data_ = nullptr;
     std::size_t capacity_ = 0;
     std::size_t begin_ = 0;

@@ -82,6 +82,11 @@ OVERSIZED = [  # each must get a 431: more than 100 fields, or a head over 32 Ki
     b"GET / HTTP/1.1\r\nHost: x\r\nX-Endless: " + b"v" * 40000,
 ]
 HALF_HEAD = b"GET /plaintext HTTP/1.1\r\nHost: soak\r\nX-Half: "
+# The budget's deadlines, shorter than the defaults so that the abusers of the budget meet them
+# within the run; verified clients send and read at full speed and never come near them.
+SERVER_ARGS = ["--body-grace", "2000", "--send-grace", "3000",
+               "--max-buffered-body-bytes", str(64 * MIB)]
+BUDGET_DEADLINE_LIMIT = 20.0  # two body-grace or send-grace windows, with a loaded machine's margin
 
 
 class Mismatch(AssertionError):
@@ -313,7 +318,10 @@ class AbusiveClient:
     def __init__(self, server, tally, rng):
         self.server, self.tally, self.rng = server, tally, rng
         self.actions = [self.half_head, self.reset_mid_response, self.reset_mid_upload,
-                        self.malformed, self.oversized, self.idle]
+                        self.malformed, self.oversized, self.idle,
+                        # the budget's abusers (issue 9)
+                        self.junk_behind_wait, self.amplified_chunks, self.endless_whitespace,
+                        self.trickled_body, self.pinned_upload, self.slow_reader]
 
     def run(self, stop):
         while not stop.is_set():
@@ -386,6 +394,92 @@ class AbusiveClient:
             if self.rng.random() < 0.1:
                 return self.outlast(s, stop, None)
             stop.wait(self.rng.uniform(0.1, 2.0))
+
+    def push(self, s, data, limit, seconds):
+        """Sends `data` repeatedly for `seconds` without blocking; returns the bytes taken."""
+        s.setblocking(False)
+        sent, until = 0, time.monotonic() + seconds
+        while sent < limit and time.monotonic() < until:
+            try:
+                sent += s.send(data)
+            except BlockingIOError:
+                time.sleep(0.01)
+        s.setblocking(True)
+        return sent
+
+    def junk_behind_wait(self, stop):
+        # The look-ahead behind a pending response is bounded; the junk waits in the kernel.
+        with self.connect() as s:
+            s.sendall(request("GET", "/wait?ms=500"))
+            pushed = self.push(s, b"J" * (64 * KIB), 256 * MIB, 0.4)
+            expect(pushed < 64 * MIB, "%s of junk read behind a pending /wait" % mib(pushed))
+            reader = Reader(s, IO_TIMEOUT)
+            verify(reader.read(), Exchange("wait", None, 200, b"waited 500 ms"))
+            resp = reader.read()
+            expect(resp is not None and resp.status in (400, 414, 431), "junk answered %r" % resp)
+
+    def amplified_chunks(self, stop):
+        # 1-byte chunks with 1000-byte extensions: framing far beyond the payload.
+        with self.connect() as s:
+            s.sendall(request("POST", "/echo", ["Transfer-Encoding: chunked"]))
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                s.sendall((b"1;" + b"e" * 1000 + b"\r\nx\r\n") * 200)
+            verify(Reader(s, IO_TIMEOUT).read(), Exchange("amplified", None, 400))
+
+    def endless_whitespace(self, stop):
+        with self.connect() as s:
+            s.sendall(request("POST", "/echo", ["Transfer-Encoding: chunked"]) + b"1")
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                s.sendall(b" " * (2 * MIB))
+            verify(Reader(s, IO_TIMEOUT).read(), Exchange("whitespace", None, 400))
+
+    def trickled_body(self, stop):
+        # 50 bytes/s where 1024 are the minimum: a 408 within two windows.
+        self.slow_body(stop, 100_000, 0, 10, 0.2)
+
+    def pinned_upload(self, stop):
+        # Most of a 4 MiB body, then a byte a second: held for two windows at most (or refused
+        # at once with a 503 while the server's body budget is taken by others).
+        self.slow_body(stop, 4 * MIB, 4 * MIB - 100, 1, 1.0)
+
+    def slow_body(self, stop, length, burst, step, every):
+        """Sends `burst` bytes of a body of `length`, then `step` bytes every `every` s."""
+        with self.connect() as s:
+            s.sendall(request("POST", "/echo", ["Content-Length: %d" % length]))
+            if burst:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    s.sendall(b"p" * burst)
+            started = time.monotonic()
+            while not select.select([s], [], [], every)[0]:
+                if stop.is_set():
+                    return
+                open_for = time.monotonic() - started
+                expect(open_for < BUDGET_DEADLINE_LIMIT, "slow body still read after %.0f s"
+                       % open_for)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    s.sendall(b"t" * step)
+            resp = Reader(s, IO_TIMEOUT).read()
+            expect(resp is not None and resp.status in (408, 503), "slow body answered %r" % resp)
+
+    def slow_reader(self, stop):
+        # A download nobody reads: the send-rate deadline resets the connection.
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * KIB)
+        s.settimeout(IO_TIMEOUT)
+        try:
+            s.connect((self.server.host, self.server.port))
+            s.sendall(request("GET", "/bytes?n=%d" % (1 << 30)))
+            started = time.monotonic()
+            while time.monotonic() - started < 4.0:  # longer than the 3 s send grace
+                if stop.wait(0.2):
+                    return
+            got = 0
+            with contextlib.suppress(ConnectionResetError):
+                while data := s.recv(1 << 20):
+                    got += len(data)
+                    expect(got < 32 * MIB, "the server kept sending to a reader that stalled")
+        finally:
+            reset(s)
 
     def outlast(self, s, stop, answer):
         """Waits for the server's request-head deadline to end the connection, with `answer`
@@ -543,7 +637,7 @@ def main():
     args = parser.parse_args()
     if args.seconds <= 0:
         parser.error("--seconds must be positive")
-    server = WharfServer(workers=args.workers)
+    server = WharfServer(SERVER_ARGS, workers=args.workers)
     server.start()
     try:
         passed = soak(server, args)
