@@ -146,7 +146,7 @@ void worker::accept_from(acceptor& a) {
     for (int i = 0; i < accepts_per_event && !accept_paused_ && !draining_; ++i) {
         // The limit is server-wide: a worker with few connections takes its share of clients
         // while another is busy (SO_REUSEPORT hashes clients, it does not balance them).
-        if (!state_.connections.try_take(1)) {
+        if (state_.connections.used() >= state_.connections.max()) {
             pause_accepting(true);
             paused_at_limit_ = true;
             return;
@@ -154,8 +154,14 @@ void worker::accept_from(acceptor& a) {
         address peer;
         *peer.size_ptr() = sizeof(sockaddr_storage);
         const int fd = ::accept4(a.fd, peer.data(), peer.size_ptr(), SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0 && !state_.connections.try_take(1)) {
+            // Another worker took the last slot in the meantime: the limit is exact.
+            ::close(fd);
+            pause_accepting(true);
+            paused_at_limit_ = true;
+            return;
+        }
         if (fd < 0) {
-            release_slot();
             if (errno == EINTR || errno == ECONNABORTED) continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 // Out of descriptors: stop accepting for a moment instead of spinning on a

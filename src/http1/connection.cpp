@@ -478,6 +478,7 @@ void connection::read_body(session&, body_callback on_piece) {
         continue_sent_ = true;
         if (in_.empty()) {
             out_.append(continue_line);
+            start_body_window(); // the client was waiting for us until now
             if (!batching_) flush();
         }
     }
