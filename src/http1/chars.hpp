@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Character classes of RFC 9110 §5.6, as 256-entry tables built at compile time.
+// Character classes of RFC 9110 §5.6 and of RFC 3986 (request targets), as 256-entry tables
+// built at compile time.
 #pragma once
 
 #include <array>
@@ -7,6 +8,18 @@
 #include <string_view>
 
 namespace wharf::http1::chars {
+
+/// unreserved (RFC 3986 §2.3).
+constexpr bool is_unreserved(int c) noexcept {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+/// sub-delims (RFC 3986 §2.2).
+constexpr bool is_sub_delim(int c) noexcept {
+    for (char t : {'!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '='})
+        if (c == t) return true;
+    return false;
+}
 
 namespace detail {
 constexpr bool is_tchar(int c) {
@@ -33,8 +46,22 @@ inline constexpr table token = detail::table_of([](int c) { return detail::is_tc
 inline constexpr table field_value =
     detail::table_of([](int c) { return c == '\t' || (c >= 0x20 && c != 0x7f); });
 
-/// Visible ASCII: what a request target may hold (never CTL, SP or 8-bit bytes).
-inline constexpr table target = detail::table_of([](int c) { return c > 0x20 && c < 0x7f; });
+/// What a request target may hold outside a percent-escape (RFC 9112 §3.2, RFC 3986 §3):
+/// unreserved, sub-delims and the gen-delims ':', '/', '?', '@', '[' and ']'. Never CTL, SP,
+/// DEL or 8-bit bytes, nor the visible bytes that no URI holds (" < > \ ^ ` { | }). Also not:
+///   '#'  a fragment is never sent in a request target (RFC 9112 §3.2);
+///   '%'  the parser checks the two HEXDIGs that must follow it, then goes on.
+/// '[' and ']' stay, although RFC 3986 allows them only around an IP literal in the authority
+/// (absolute-form "http://[::1]/"): browsers send them unencoded in queries ("?a[]=1").
+inline constexpr table target = detail::table_of([](int c) {
+    return is_unreserved(c) || is_sub_delim(c) || c == ':' || c == '/' || c == '?' || c == '@' ||
+           c == '[' || c == ']';
+});
+
+/// HEXDIG (RFC 5234 B.1, case-insensitive as every ABNF string).
+constexpr bool is_hexdig(char c) noexcept {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 /// OWS (RFC 9110 §5.6.3): a space or a horizontal tab.
 constexpr bool is_ows(char c) noexcept {

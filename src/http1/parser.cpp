@@ -34,7 +34,36 @@ alignas(16) constexpr char token_stops[16] = {
     '{',    '\xff', // 0x7b-0xff
 };
 alignas(16) constexpr char value_stops[16] = {'\x00', '\x08', '\x0a', '\x1f', '\x7f', '\x7f'};
-alignas(16) constexpr char target_stops[16] = {'\x00', ' ', '\x7f', '\xff'};
+// Every byte that chars::target refuses, in eight ranges; ']' and '~' ride along in two of
+// them (the scalar loop lets them pass), '=' does not (queries are full of it).
+alignas(16) constexpr char target_stops[16] = {
+    '\x00', ' ',    // CTLs and SP
+    '"',    '#',    //
+    '%',    '%',    // the start of a percent-escape
+    '<',    '<',    //
+    '>',    '>',    //
+    '\\',   '^',    // 0x5c-0x5e
+    '`',    '`',    //
+    '{',    '\xff', // 0x7b-0xff
+};
+
+/// True when every byte that `table` refuses lies in one of the `n` bytes of ranges `stops`:
+/// then the SIMD scan cannot skip a byte that the scalar loop would stop at.
+constexpr bool stops_cover(const char* stops, int n, const chars::table& table) {
+    for (int c = 0; c < 256; ++c) {
+        if (table[static_cast<std::size_t>(c)]) continue;
+        bool stopped = false;
+        for (int i = 0; i + 1 < n; i += 2)
+            if (c >= static_cast<unsigned char>(stops[i]) &&
+                c <= static_cast<unsigned char>(stops[i + 1]))
+                stopped = true;
+        if (!stopped) return false;
+    }
+    return true;
+}
+static_assert(stops_cover(token_stops, 16, chars::token));
+static_assert(stops_cover(value_stops, 6, chars::field_value));
+static_assert(stops_cover(target_stops, 16, chars::target));
 
 /// Skips 16 bytes at a time while none of them falls in `stops`; returns where it stopped.
 /// It reads only whole 16-byte blocks inside [p, end).
@@ -74,9 +103,20 @@ inline const char* skip_value(const char* p, const char* end) noexcept {
     if (has_sse42) p = skip_sse42(p, end, value_stops, 6);
     return skip_scalar<chars::field_value>(p, end);
 }
+/// Skips target bytes and well-formed percent-escapes (RFC 3986 §2.1). It stops at the first
+/// byte that is neither, or at `end` when the target (or an escape) goes on past it.
 inline const char* skip_target(const char* p, const char* end) noexcept {
-    if (has_sse42) p = skip_sse42(p, end, target_stops, 4);
-    return skip_scalar<chars::target>(p, end);
+    for (;;) {
+        if (has_sse42) p = skip_sse42(p, end, target_stops, 16);
+        p = skip_scalar<chars::target>(p, end);
+        if (WHARF_LIKELY(p == end || *p != '%')) return p;
+        if (end - p < 3) { // an escape cut short: incomplete unless already malformed
+            if (end - p == 2 && !chars::is_hexdig(p[1])) return p;
+            return end;
+        }
+        if (WHARF_UNLIKELY(!chars::is_hexdig(p[1]) || !chars::is_hexdig(p[2]))) return p;
+        p += 3;
+    }
 }
 
 constexpr parse_result fail(int status, const char* reason) noexcept {
@@ -182,7 +222,9 @@ parse_result parse_request_head(const char* buf, std::size_t len, request_head& 
     const char* target = ++p;
     p = skip_target(p, end);
     if (p == end) return too_long(p) ? fail(414, "request line too long") : more();
-    if (WHARF_UNLIKELY(*p != ' ')) return fail(400, "invalid character in request target");
+    if (WHARF_UNLIKELY(*p != ' '))
+        return fail(400, *p == '%' ? "malformed percent-encoding in request target"
+                                   : "invalid character in request target");
     if (WHARF_UNLIKELY(p == target)) return fail(400, "empty request target");
     head.target = {target, static_cast<std::size_t>(p - target)};
     ++p;

@@ -40,7 +40,9 @@ std::size_t find_head_end(const char* buf, std::size_t len, std::size_t from) no
 /// Parses a request head from `buf[0, len)`. Header fields go into `fields` (its size is the
 /// field limit: more is 431). Leading empty lines are skipped (RFC 9112 §2.2). Strict: bare
 /// CR or LF, obs-fold, whitespace before a colon, non-token names, control characters in
-/// values or targets, and malformed versions are errors; a major version other than 1 is 505.
+/// values, target bytes outside the URI grammar (RFC 3986) or '#' ('[' and ']' pass anywhere,
+/// see chars::target), a '%' without two HEXDIGs after it, and malformed versions are errors
+/// (400); a major version other than 1 is 505.
 parse_result parse_request_head(const char* buf, std::size_t len, request_head& head,
                                 std::span<header_field> fields, const head_limits& limits) noexcept;
 

@@ -691,5 +691,46 @@ class SlowClientTest(RawTestCase):
         self.assert_server_works()
 
 
+class UriGrammarTest(RawTestCase):
+    """Targets with bytes outside the URI grammar and Host values that are not
+    uri-host [":" port] get a 400 that says why (RFC 9112 §3.2, RFC 9110 §7.2)."""
+
+    REJECTED = [
+        (b"GET /a<b HTTP/1.1\r\nHost: x\r\n\r\n", b"invalid character in request target"),
+        (b"GET /a?q={} HTTP/1.1\r\nHost: x\r\n\r\n", b"invalid character in request target"),
+        (b"GET /a#frag HTTP/1.1\r\nHost: x\r\n\r\n", b"invalid character in request target"),
+        (b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n", b"invalid character in request target"),
+        (b"GET /a?q=%4 HTTP/1.1\r\nHost: x\r\n\r\n",
+         b"malformed percent-encoding in request target"),
+        (b"GET /plaintext HTTP/1.1\r\nHost: host:8x0\r\n\r\n", b"malformed port in Host header"),
+        (b"GET /plaintext HTTP/1.1\r\nHost: [::1\r\n\r\n", b"malformed IP literal in Host header"),
+        (b"GET http://h:99999/plaintext HTTP/1.1\r\nHost: h\r\n\r\n",
+         b"malformed port in the request target"),
+    ]
+
+    def test_rejected_with_a_reason(self):
+        for data, reason in self.REJECTED:
+            with self.subTest(data):
+                resp, closed = exchange(self.server.port, data, close_wait=3.0)
+                self.assertIsNotNone(resp, "no response (connection just closed)")
+                self.assertEqual(resp.status, 400, repr(resp))
+                self.assertIn(reason, resp.body)
+                self.assertTrue(closed, "connection left open after a 400")
+        self.assert_server_works()
+
+    def test_brackets_and_literals_accepted(self):
+        for data in (
+            b"GET /plaintext?a[]=1&b[x]=2 HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /plaintext HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+            b"GET /plaintext HTTP/1.1\r\nHost: [v1.x]\r\n\r\n",
+            b"GET http://[::1]:8080/plaintext HTTP/1.1\r\nHost: x\r\n\r\n",
+        ):
+            with self.subTest(data):
+                resp, _ = exchange(self.server.port, data, close_wait=0)
+                self.assertIsNotNone(resp)
+                self.assertEqual(resp.status, 200, repr(resp))
+                self.assertEqual(resp.body, b"Hello, World!")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -29,9 +29,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -160,7 +162,7 @@ want more() {
 }
 
 struct row {
-    const char* what;
+    std::string what;
     std::string input;
     want expected;
 };
@@ -179,11 +181,36 @@ std::string get10(std::string_view fields) {
 std::string line11(std::string_view request_line) {
     return std::string(request_line) + "\r\nHost: h\r\n\r\n";
 }
+/// GET / on HTTP/1.1 with `host` as the Host field.
+std::string host11(std::string_view host) {
+    return "GET / HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n";
+}
 std::string many_fields(std::size_t n, std::size_t value_size = 1) {
     std::string s;
     for (std::size_t i = 0; i < n; ++i)
         s += "X-F" + std::to_string(i) + ": " + std::string(value_size, 'v') + "\r\n";
     return s;
+}
+
+/// Rows for the visible bytes that no URI holds, and '#' (a fragment is never sent): each in a
+/// path, in a query, past the first 16 bytes of the target (where the SIMD scan decides) and in
+/// an absolute-form target.
+void add_forbidden_target_rows(std::vector<row>& rows) {
+    const std::pair<char, const char*> forbidden[] = {
+        {'<', "<"}, {'>', ">"},          {'"', "a quote"}, {'{', "{"},          {'}', "}"},
+        {'|', "|"}, {'\\', "backslash"}, {'^', "^"},       {'`', "a backtick"}, {'#', "#"},
+    };
+    for (const auto& [c, name] : forbidden) {
+        const std::string b(1, c);
+        rows.push_back({"target with "s + name + " in the path",
+                        line11("GET /a" + b + "b HTTP/1.1"), perr(400)});
+        rows.push_back({"target with "s + name + " in the query",
+                        line11("GET /a?x=" + b + "y HTTP/1.1"), perr(400)});
+        rows.push_back({"target with "s + name + " past 16 bytes",
+                        line11("GET /0123456789abcdef0123" + b + " HTTP/1.1"), perr(400)});
+        rows.push_back({"target with "s + name + " in absolute-form",
+                        line11("GET http://h/a" + b + " HTTP/1.1"), perr(400)});
+    }
 }
 
 std::vector<row> make_rows() {
@@ -195,8 +222,11 @@ std::vector<row> make_rows() {
     const std::string long_name(200, 'n');
     const std::string long_method(40, 'M');
     const std::string second_request = "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n";
+    std::string pct_run;
+    for (int i = 0; i < 40; ++i)
+        pct_run += "%" + std::to_string(20 + i % 80);
 
-    return {
+    std::vector<row> rows = {
         // --- valid request lines ----------------------------------------------------------
         {"simple GET", "GET / HTTP/1.1\r\nHost: h\r\n\r\n"s,
          ok("GET", "/", 1, 1).f(0, "Host", "h").hst("h")},
@@ -230,6 +260,36 @@ std::vector<row> make_rows() {
          ok("GET", "/p%20q;a=b?x=!$'()*+,;=:@-._~", 1, 1)},
         {"7000-byte target", line11("GET /" + long_target + " HTTP/1.1"),
          ok("GET", "/" + long_target, 1, 1)},
+        {"escape %2F", line11("GET /a%2Fb HTTP/1.1"), ok("GET", "/a%2Fb", 1, 1)},
+        {"escapes in lower and mixed case", line11("GET /%2f%aF%Aa?q=%7e HTTP/1.1"),
+         ok("GET", "/%2f%aF%Aa?q=%7e", 1, 1)},
+        {"escape at the end of the target", line11("GET /a%20 HTTP/1.1"), ok("GET", "/a%20", 1, 1)},
+        {"escaped percent sign", line11("GET /100%25 HTTP/1.1"), ok("GET", "/100%25", 1, 1)},
+        {"escape past 16 bytes of target", line11("GET /0123456789abcdef0123%41 HTTP/1.1"),
+         ok("GET", "/0123456789abcdef0123%41", 1, 1)},
+        {"forty escapes in a row", line11("GET /" + pct_run + " HTTP/1.1"),
+         ok("GET", "/" + pct_run, 1, 1)},
+        {"brackets in a query", line11("GET /f?a[]=1&b[x]=2 HTTP/1.1"),
+         ok("GET", "/f?a[]=1&b[x]=2", 1, 1)},
+        {"brackets in a path", line11("GET /[x]/y HTTP/1.1"), ok("GET", "/[x]/y", 1, 1)},
+        {"] and ~ past 16 bytes of target", line11("GET /0123456789abcdef~u/a[]=]~ HTTP/1.1"),
+         ok("GET", "/0123456789abcdef~u/a[]=]~", 1, 1)},
+        {"every unreserved and sub-delim past 16 bytes",
+         line11("GET /0123456789abcdef-._~!$&'()*+,;=:@/?[] HTTP/1.1"),
+         ok("GET", "/0123456789abcdef-._~!$&'()*+,;=:@/?[]", 1, 1)},
+        {"absolute-form with an IPv6 literal", line11("GET http://[::1]:8080/a?b[]=c HTTP/1.1"),
+         ok("GET", "http://[::1]:8080/a?b[]=c", 1, 1).hst("h")},
+        {"absolute-form with an empty port", line11("GET http://example.com:/a HTTP/1.1"),
+         ok("GET", "http://example.com:/a", 1, 1)},
+        {"absolute-form with an escaped host", line11("GET http://ex%41mple.com/ HTTP/1.1"),
+         ok("GET", "http://ex%41mple.com/", 1, 1)},
+        {"absolute-form keeps the Host field in the framing",
+         "GET http://absolute.example/ HTTP/1.1\r\nHost: other:81\r\n\r\n"s,
+         ok("GET", "http://absolute.example/", 1, 1).hst("other:81")},
+        {"absolute-form over HTTP/1.0 without Host", "GET http://[v1.x]:80/ HTTP/1.0\r\n\r\n"s,
+         ok("GET", "http://[v1.x]:80/", 0, 0)},
+        {"CONNECT to an IPv6 literal", "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n"s,
+         ok("CONNECT", "[::1]:443", 1, 1).hst("[::1]:443")},
         {"HTTP/1.0 without Host", "GET / HTTP/1.0\r\n\r\n"s, ok("GET", "/", 0, 0).close()},
         {"HTTP/1.0 with Host", get10("Host: h\r\n"), ok("GET", "/", 0, 1).close().hst("h")},
         {"HTTP/1.0 with no fields and a target", "GET /x?y HTTP/1.0\r\n\r\n"s,
@@ -286,6 +346,26 @@ std::vector<row> make_rows() {
          ok("GET", "/", 1, 1).hst("")},
         {"Host after other fields", "GET / HTTP/1.1\r\nA: 1\r\nHost: late\r\n\r\n"s,
          ok("GET", "/", 1, 2).hst("late")},
+        {"Host IPv6 literal without a port", host11("[::1]"), ok("GET", "/", 1, 1).hst("[::1]")},
+        {"Host full IPv6 literal", host11("[2001:DB8:0:0:8:800:200C:417A]:443"),
+         ok("GET", "/", 1, 1)},
+        {"Host IPv6 literal with an IPv4 tail", host11("[::ffff:192.0.2.1]"), ok("GET", "/", 1, 1)},
+        {"Host IPvFuture", host11("[v1.x]"), ok("GET", "/", 1, 1).hst("[v1.x]")},
+        {"Host IPvFuture with a port", host11("[VaF.a:b!$=~]:8080"), ok("GET", "/", 1, 1)},
+        {"Host with an empty port", host11("example.com:"),
+         ok("GET", "/", 1, 1).hst("example.com:")},
+        {"Host with port 80", host11("example.com:80"), ok("GET", "/", 1, 1)},
+        {"Host IPv4 with port 65535", host11("1.2.3.4:65535"),
+         ok("GET", "/", 1, 1).hst("1.2.3.4:65535")},
+        {"Host with port 0", host11("h:0"), ok("GET", "/", 1, 1)},
+        {"Host with a five-digit port of leading zeros", host11("h:00080"), ok("GET", "/", 1, 1)},
+        {"Host percent-encoded", host11("ex%41mple.com"),
+         ok("GET", "/", 1, 1).hst("ex%41mple.com")},
+        {"Host of unreserved and sub-delims", host11("a-b.c_d~e!$&'()*+;=f"), ok("GET", "/", 1, 1)},
+        {"Host with a trailing dot", host11("example.com."), ok("GET", "/", 1, 1)},
+        {"Host not an IPv4 address is a reg-name", host11("1.2.3.256"), ok("GET", "/", 1, 1)},
+        {"Host with OWS around it", "GET / HTTP/1.1\r\nHost: \t h:1 \r\n\r\n"s,
+         ok("GET", "/", 1, 1).hst("h:1")},
         {"value of 16+ bytes (SIMD path)", get11("X: 0123456789abcdef0123456789\r\n"),
          ok("GET", "/", 1, 2).f(1, "X", "0123456789abcdef0123456789")},
 
@@ -402,6 +482,28 @@ std::vector<row> make_rows() {
         {"target with bare CR", line11("GET /a\rb HTTP/1.1"), perr(400)},
         {"target with bare LF", line11("GET /a\nb HTTP/1.1"), perr(400)},
         {"DEL past 16 bytes of target", line11("GET /0123456789abcdef01\x7f HTTP/1.1"), perr(400)},
+        {"target with byte 0x80", line11("GET /a\x80z HTTP/1.1"), perr(400)},
+        {"target with byte 0xff", line11("GET /a\xffz HTTP/1.1"), perr(400)},
+        {"query with byte 0x80", line11("GET /a?q=\x80 HTTP/1.1"), perr(400)},
+        {"query with byte 0xff", line11("GET /a?q=\xff HTTP/1.1"), perr(400)},
+        {"byte 0x80 past 16 bytes of target", line11("GET /0123456789abcdef01\x80 HTTP/1.1"),
+         perr(400)},
+        {"escape %4 cut short by the space", line11("GET /a%4 HTTP/1.1"), perr(400)},
+        {"escape %4 in a query", line11("GET /a?q=%4 HTTP/1.1"), perr(400)},
+        {"lone % at the end of the target", line11("GET /a% HTTP/1.1"), perr(400)},
+        {"escape %zz", line11("GET /a%zzb HTTP/1.1"), perr(400)},
+        {"escape %zz in a query", line11("GET /a?q=%zz HTTP/1.1"), perr(400)},
+        {"escape %%", line11("GET /a%%41 HTTP/1.1"), perr(400)},
+        {"escape %4g", line11("GET /a%4gb HTTP/1.1"), perr(400)},
+        {"escape %g4", line11("GET /a%g4b HTTP/1.1"), perr(400)},
+        {"escape with a NUL", line11("GET /a%4\0b HTTP/1.1"s), perr(400)},
+        {"bad escape after a good one", line11("GET /%41%4x HTTP/1.1"), perr(400)},
+        {"bad escape past 16 bytes of target", line11("GET /0123456789abcdef0123%x1 HTTP/1.1"),
+         perr(400)},
+        {"bad escape after forty good ones", line11("GET /" + pct_run + "%2 HTTP/1.1"), perr(400)},
+        {"escape %+1", line11("GET /a%+1 HTTP/1.1"), perr(400)},
+        {"escape % then CRLF", "GET /a%\r\nHost: h\r\n\r\n"s, perr(400)},
+        {"escape %4 then CRLF", "GET /a%4\r\nHost: h\r\n\r\n"s, perr(400)},
         {"no version (HTTP/0.9 style)", "GET /\r\n\r\n"s, perr(400)},
         {"version HTTP/1.1x", line11("GET / HTTP/1.1x"), perr(400)},
         {"version http/1.1", line11("GET / http/1.1"), perr(400)},
@@ -561,11 +663,72 @@ std::vector<row> make_rows() {
         {"Host with a slash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n"s, ferr(400)},
         {"Host with userinfo", "GET / HTTP/1.1\r\nHost: u@h\r\n\r\n"s, ferr(400)},
         {"Host list", "GET / HTTP/1.1\r\nHost: a,b\r\n\r\n"s, ferr(400)},
+        {"Host list with a space", host11("a, b"), ferr(400)},
+        {"Host port 8x0", host11("host:8x0"), ferr(400)},
+        {"Host unterminated IPv6 literal", host11("[::1"), ferr(400)},
+        {"Host IPv6 without brackets", host11("::1"), ferr(400)},
+        {"Host IPv6 literal then junk", host11("[::1]x"), ferr(400)},
+        {"Host IPv6 literal then a bad port", host11("[::1]:8x"), ferr(400)},
+        {"Host IPv6 literal closed twice", host11("[::1]]"), ferr(400)},
+        {"Host empty IP literal", host11("[]"), ferr(400)},
+        {"Host IPv4 in brackets", host11("[1.2.3.4]"), ferr(400)},
+        {"Host IPv6 with two ::", host11("[1::2::3]"), ferr(400)},
+        {"Host IPv6 with nine groups", host11("[1:2:3:4:5:6:7:8:9]"), ferr(400)},
+        {"Host IPv6 with a 5-digit group", host11("[12345::1]"), ferr(400)},
+        {"Host IPv6 with a zone", host11("[fe80::1%25eth0]"), ferr(400)},
+        {"Host IPv6 literal too long", host11("[" + std::string(50, '0') + "::1]"), ferr(400)},
+        {"Host IPvFuture without a version", host11("[v.x]"), ferr(400)},
+        {"Host IPvFuture without a dot", host11("[v1x]"), ferr(400)},
+        {"Host IPvFuture with nothing after the dot", host11("[v1.]"), ferr(400)},
+        {"Host IPvFuture with a bad version", host11("[vg.x]"), ferr(400)},
+        {"Host IPvFuture with a comma", host11("[v1.a,b]"), ferr(400)},
+        {"Host IPvFuture with a slash", host11("[v1.a/b]"), ferr(400)},
+        {"Host bracket inside a reg-name", host11("a[b]"), ferr(400)},
+        {"Host port 65536 (strict)", host11("1.2.3.4:65536"), ferr(400)},
+        {"Host port 99999 (strict)", host11("h:99999"), ferr(400)},
+        {"Host port of six digits (strict)", host11("h:000080"), ferr(400)},
+        {"Host two ports", host11("h:80:80"), ferr(400)},
+        {"Host port with a sign", host11("h:+80"), ferr(400)},
+        {"Host port without a host (strict)", host11(":80"), ferr(400)},
+        {"Host of a lone colon (strict)", host11(":"), ferr(400)},
+        {"Host escape cut short", host11("ex%4"), ferr(400)},
+        {"Host lone percent", host11("ex%"), ferr(400)},
+        {"Host bad escape", host11("ex%zzmple.com"), ferr(400)},
+        {"Host with a tab inside", host11("a\tb"), ferr(400)},
+        {"Host with a backslash", host11("a\\b"), ferr(400)},
+        {"Host with a hash", host11("a#b"), ferr(400)},
+        {"Host with a question mark", host11("a?b"), ferr(400)},
+        {"Host with a quote", host11("a\"b"), ferr(400)},
+        {"Host with <", host11("a<b"), ferr(400)},
+        {"Host with obs-text", host11("caf\xc3\xa9"), ferr(400)},
+        {"Host with byte 0x80", host11("a\x80"), ferr(400)},
+        {"bad Host on HTTP/1.0", get10("Host: h:x\r\n"), ferr(400)},
+        {"absolute-form with port 8x0", line11("GET http://host:8x0/ HTTP/1.1"), ferr(400)},
+        {"absolute-form with an unterminated IPv6 literal", line11("GET http://[::1/ HTTP/1.1"),
+         ferr(400)},
+        {"absolute-form with IPv6 without brackets", line11("GET http://::1/ HTTP/1.1"), ferr(400)},
+        {"absolute-form with a port and no host", line11("GET http://:80/ HTTP/1.1"), ferr(400)},
+        {"absolute-form with port 65536", line11("GET http://h:65536/ HTTP/1.1"), ferr(400)},
+        // (the parser already refuses it, as any bad escape in a target)
+        {"absolute-form with a bad escape in the host", line11("GET http://ex%4/ HTTP/1.1"),
+         perr(400)},
+        {"absolute-form with a comma in the host", line11("GET http://a,b/ HTTP/1.1"), ferr(400)},
+        {"absolute-form with a good authority and a bad Host",
+         "GET http://example.com/ HTTP/1.1\r\nHost: a:b\r\n\r\n"s, ferr(400)},
+        {"CONNECT without a port", "CONNECT example.com: HTTP/1.1\r\nHost: h\r\n\r\n"s, ferr(400)},
+        {"CONNECT to port 65536", "CONNECT example.com:65536 HTTP/1.1\r\nHost: h\r\n\r\n"s,
+         ferr(400)},
+        {"CONNECT to a port without a host", "CONNECT :443 HTTP/1.1\r\nHost: h\r\n\r\n"s,
+         ferr(400)},
+        {"CONNECT to an unbracketed IPv6", "CONNECT ::1:443 HTTP/1.1\r\nHost: h\r\n\r\n"s,
+         ferr(400)},
         {"Expect: foo", post11("Expect: foo\r\nContent-Length: 1\r\n"), ferr(417)},
         {"Expect: 100-continue, foo", post11("Expect: 100-continue, foo\r\n"), ferr(417)},
         {"Expect empty", get11("Expect:\r\n"), ferr(417)},
         {"Expect: 200-ok on HTTP/1.0", get10("Expect: 200-ok\r\n"), ferr(417)},
     };
+    add_forbidden_target_rows(rows);
+    return rows;
 }
 
 const std::vector<row>& rows() {
@@ -852,7 +1015,7 @@ std::string row_name(const ::testing::TestParamInfo<std::size_t>& info) {
     std::snprintf(prefix, sizeof prefix, "r%03zu_", info.param);
     std::string name = prefix;
     bool underscore = true;
-    for (const char* p = rows()[info.param].what; *p; ++p) {
+    for (const char* p = rows()[info.param].what.c_str(); *p; ++p) {
         const char c = *p;
         if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
             name += c;
@@ -915,21 +1078,104 @@ TEST(Http1ParserFindHeadEnd, EveryPlacementOfTheEnd) {
 // ---------------------------------------------------------------------------------------------
 // Properties of parse_request_head() beyond single rows.
 
+/// What a target may hold outside a percent-escape: RFC 3986's characters but '#' and '%'.
+bool is_target_char(int c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c > 0 && std::string_view("-._~!$&'()*+,;=:/?@[]").find(static_cast<char>(c)) !=
+                         std::string_view::npos);
+}
+
 TEST(Http1ParserProps, EveryByteInTarget) {
-    // A target accepts exactly the visible ASCII bytes.
+    // At every position of a 40-byte target, so both the SIMD and the scalar loops see it. The
+    // filler 'x' is no HEXDIG, so a '%' never starts a valid escape here.
     for (int c = 0; c < 256; ++c) {
-        std::string in =
-            "GET /a" + std::string(1, static_cast<char>(c)) + "b HTTP/1.1\r\nHost: h\r\n\r\n";
+        const bool allowed = is_target_char(c);
+        for (std::size_t at = 1; at < 40; ++at) {
+            std::string target = "/" + std::string(39, 'x');
+            target[at] = static_cast<char>(c);
+            const std::string in = "GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n";
+            request_head head;
+            std::vector<header_field> fields(4);
+            const parse_result r =
+                parse_request_head(region().place(in), in.size(), head, fields, head_limits{});
+            if (c == ' ') {
+                // A second space ends the target early: the version is then wrong.
+                EXPECT_EQ(r.status, 400) << c << " at " << at;
+            } else if (allowed) {
+                EXPECT_EQ(r.kind, parse_result::complete) << c << " at " << at;
+                EXPECT_EQ(head.target, target) << c << " at " << at;
+            } else {
+                ASSERT_EQ(r.kind, parse_result::error) << c << " at " << at;
+                EXPECT_EQ(r.status, 400) << c << " at " << at;
+            }
+        }
+    }
+}
+
+TEST(Http1ParserProps, EveryPercentEscape) {
+    // '%' and every pair of bytes after it, early in the target and past 16 bytes: valid exactly
+    // when both are HEXDIGs.
+    const auto hex = [](int c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    };
+    request_head head;
+    std::vector<header_field> fields(4);
+    for (const std::size_t at : {std::size_t{1}, std::size_t{21}}) {
+        for (int hi = 0; hi < 256; ++hi) {
+            for (int lo = 0; lo < 256; ++lo) {
+                std::string target = "/" + std::string(30, 'x');
+                target[at] = '%';
+                target[at + 1] = static_cast<char>(hi);
+                target[at + 2] = static_cast<char>(lo);
+                const std::string in = "GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n";
+                const parse_result r =
+                    parse_request_head(region().place(in), in.size(), head, fields, head_limits{});
+                if (hex(hi) && hex(lo)) {
+                    ASSERT_EQ(r.kind, parse_result::complete) << hi << " " << lo << " at " << at;
+                } else {
+                    ASSERT_EQ(r.kind, parse_result::error) << hi << " " << lo << " at " << at;
+                    ASSERT_EQ(r.status, 400) << hi << " " << lo << " at " << at;
+                }
+            }
+        }
+    }
+}
+
+TEST(Http1ParserProps, ReasonsSayWhatIsWrong) {
+    const auto parse_reason = [](std::string_view request_line) {
+        const std::string in = line11(request_line);
+        request_head head;
+        std::vector<header_field> fields(4);
+        return std::string(
+            parse_request_head(region().place(in), in.size(), head, fields, head_limits{}).reason);
+    };
+    EXPECT_EQ(parse_reason("GET /a<b HTTP/1.1"), "invalid character in request target");
+    EXPECT_EQ(parse_reason("GET /a#b HTTP/1.1"), "invalid character in request target");
+    EXPECT_EQ(parse_reason("GET /a\x80 HTTP/1.1"), "invalid character in request target");
+    EXPECT_EQ(parse_reason("GET /a%zz HTTP/1.1"), "malformed percent-encoding in request target");
+    EXPECT_EQ(parse_reason("GET /a%4 HTTP/1.1"), "malformed percent-encoding in request target");
+
+    const auto framing_reason = [](const std::string& in) {
         request_head head;
         std::vector<header_field> fields(4);
         const parse_result r =
             parse_request_head(region().place(in), in.size(), head, fields, head_limits{});
-        if (c > 0x20 && c < 0x7f) {
-            EXPECT_EQ(r.kind, parse_result::complete) << c;
-        } else {
-            EXPECT_EQ(r.status, 400) << c;
-        }
-    }
+        EXPECT_EQ(r.kind, parse_result::complete) << r.reason;
+        const request_framing f = analyze_request(head, std::span(fields.data(), head.num_headers));
+        EXPECT_EQ(f.status, 400);
+        return std::string(f.reason);
+    };
+    EXPECT_EQ(framing_reason(host11("host:8x0")), "malformed port in Host header");
+    EXPECT_EQ(framing_reason(host11("[::1")), "malformed IP literal in Host header");
+    EXPECT_EQ(framing_reason(host11("a b")), "invalid character in Host header");
+    EXPECT_EQ(framing_reason(host11("a,b")), "invalid character in Host header");
+    EXPECT_EQ(framing_reason(host11(":80")), "port without a host in Host header");
+    EXPECT_EQ(framing_reason(line11("GET http://h:8x0/ HTTP/1.1")),
+              "malformed port in the request target");
+    EXPECT_EQ(framing_reason(line11("GET http://:80/ HTTP/1.1")),
+              "empty host in the request target");
+    EXPECT_EQ(framing_reason(line11("CONNECT h: HTTP/1.1")),
+              "missing port in an authority-form request target");
 }
 
 TEST(Http1ParserProps, EveryByteInMethodAndName) {
