@@ -149,12 +149,12 @@ TEST(ServerRequest, QueryParametersAndPathDecoding) {
     });
     start(srv);
     const auto res = get(srv.local_addresses()[0],
-                         "/sp%20ace?a=1&b=x%20y&c=+&d&e=%zz&f=a%2Bb&a=second&g=&x+y=sp");
+                         "/sp%20ace?a=1&b=x%20y&c=+&d&f=a%2Bb&a=second&g=&x+y=sp");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 200);
     EXPECT_EQ(res->body, "path=[/sp ace] raw=[/sp%20ace] "
-                         "query=[a=1&b=x%20y&c=+&d&e=%zz&f=a%2Bb&a=second&g=&x+y=sp] "
-                         "target=[/sp%20ace?a=1&b=x%20y&c=+&d&e=%zz&f=a%2Bb&a=second&g=&x+y=sp]\n"
+                         "query=[a=1&b=x%20y&c=+&d&f=a%2Bb&a=second&g=&x+y=sp] "
+                         "target=[/sp%20ace?a=1&b=x%20y&c=+&d&f=a%2Bb&a=second&g=&x+y=sp]\n"
                          "a=<1>\n"
                          "b=<x y>\n"
                          "c=< >\n"
@@ -164,6 +164,11 @@ TEST(ServerRequest, QueryParametersAndPathDecoding) {
                          "g=<>\n"
                          "missing=none\n"
                          "x y=<sp>\n");
+    // A '%' that does not start an escape is outside the URI grammar, in the query too
+    // (RFC 9112 §3.2: 400; strict).
+    const auto bad = get(srv.local_addresses()[0], "/sp%20ace?a=1&e=%zz");
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400);
 }
 
 TEST(ServerRequest, ContentTypeCharset) {
