@@ -168,6 +168,9 @@ void connection::park_idle_buffers() {
     if (in_.capacity() != 0) worker_.give_buffer(std::move(in_));
     if (out_.has_spare()) worker_.give_send_buffer(out_.release_spare());
     out_.trim_idle();
+    // What a large head or a streamed body's head grew is not kept either.
+    if (fields_.capacity() > 32) std::vector<header_field>().swap(fields_);
+    if (pinned_head_.capacity() > std::string().capacity()) std::string().swap(pinned_head_);
 }
 
 bool connection::reserve_body(std::size_t bytes) {
