@@ -26,6 +26,11 @@ class session_stream;
 struct session_timer;
 template <class T>
 inline constexpr char type_tag = 0;
+/// What session::offload's `fn` returns: called with a std::stop_token when it takes one.
+template <class F>
+using offload_value_t = typename std::conditional_t<std::is_invocable_v<F&, std::stop_token>,
+                                                    std::invoke_result<F&, std::stop_token>,
+                                                    std::invoke_result<F&>>::type;
 } // namespace detail
 
 /// Says whether a session's request is still the one it was taken from. Thread-safe to copy
@@ -211,13 +216,17 @@ class session {
     body_awaiter next_body_piece() { return {this}; }
 
     /// `co_await s.offload(pool, fn)`: runs `fn` on a pool thread and resumes on the session's
-    /// loop with its result ({errc::canceled, {}} when the request ended meanwhile).
+    /// loop with its result ({errc::canceled, {}} when the request ended meanwhile). When `fn`
+    /// takes a std::stop_token, it gets this request's stop_token(): stop is requested once the
+    /// request ends (client gone, deadline, shutdown), so long work can check it and return
+    /// early (what it returns then is dropped). The token is safe to use on the pool thread
+    /// for as long as `fn` runs, even after the request ended. Otherwise `fn()` is called.
     template <class T>
     struct offload_result {
         std::error_code error;
         T value{};
     };
-    template <class F, class T = std::invoke_result_t<F>>
+    template <class F, class T = detail::offload_value_t<F>>
     auto offload(thread_pool& pool, F fn);
 
     /// Internal: runs `hook` once if the request ends while something waits on it (how a
@@ -313,13 +322,28 @@ auto session::offload(thread_pool& pool, F fn) {
             self->at_cancel(st->done, [finish] { finish({make_error_code(errc::canceled), {}}); });
             auto post = detail::loop_poster(*self);
             const session_token token = self->token();
-            detail::run_on_pool(*pool, [post, token, finish, fn = std::move(fn)]() mutable {
-                T value = fn();
-                if (token.expired()) return; // the cancel hook already resumed the coroutine
-                post([token, finish, value = std::move(value)]() mutable {
-                    if (!token.expired()) finish({{}, std::move(value)});
+            // Taken here, on the loop: stop_token() may create the session's stop_source, which
+            // only the loop touches. The copy shares the source's stop state, so it stays valid
+            // on the pool thread when the request ends and the session resets (or destroys) the
+            // source: a stop was requested on that state first, and the next request gets a
+            // new one, so a reused session never un-stops it.
+            std::stop_token stop;
+            if constexpr (std::is_invocable_v<F&, std::stop_token>) stop = self->stop_token();
+            detail::run_on_pool(
+                *pool, [post, token, finish, stop = std::move(stop), fn = std::move(fn)]() mutable {
+                    T value = [&]() -> T {
+                        if constexpr (std::is_invocable_v<F&, std::stop_token>) {
+                            return fn(stop);
+                        } else {
+                            (void)stop; // empty: a token that is never stopped
+                            return fn();
+                        }
+                    }();
+                    if (token.expired()) return; // the cancel hook already resumed the coroutine
+                    post([token, finish, value = std::move(value)]() mutable {
+                        if (!token.expired()) finish({{}, std::move(value)});
+                    });
                 });
-            });
         }
         offload_result<T> await_resume() { return std::move(st->result); }
     };

@@ -6,6 +6,7 @@ to a pool thread from a coroutine). Real sockets and curl; the server's memory a
 are watched through /proc.
 """
 
+import collections
 import errno
 import os
 import resource
@@ -33,10 +34,38 @@ MIB = 1024 * KIB
 
 # Suspended long-polls held at once on one worker, and the memory each may cost the server.
 LONG_POLLS = 10_000
-LONG_POLL_MS = 4000
+# Fewer connected than this (a busy machine): too few to tell the memory of one session.
+LONG_POLLS_MIN = 2_000
+# Long enough for a busy machine to connect them all before the first answer is due.
+LONG_POLL_MS = 10_000
+LONG_POLL_CONNECT_BUDGET = 6.0  # seconds; handshakes not done by then are abandoned
+LONG_POLL_BATCH = 500  # handshakes in flight at once
 PER_SESSION_LIMIT = 16 * KIB
 # An ASan build pads every allocation with redzones and keeps freed blocks in quarantine.
 PER_SESSION_LIMIT_ASAN = 32 * KIB
+
+
+def open_file_limit(pid):
+    """The soft "Max open files" limit of process `pid`, or None when unknown/unlimited."""
+    try:
+        with open("/proc/%d/limits" % pid) as f:
+            for line in f:
+                if line.startswith("Max open files"):
+                    value = line.split()[3]
+                    return None if value == "unlimited" else int(value)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def ephemeral_ports():
+    """How many local ports outgoing connections may use, or None when unknown."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(v) for v in f.read().split())
+        return high - low + 1
+    except (OSError, ValueError):
+        return None
 
 
 def wait_for(predicate, timeout, interval=0.05):
@@ -165,6 +194,7 @@ class WaitTest(SuspendTestCase):
             "?ms=abc",
             "?ms=-1",
             "?ms=1.5",
+            "?ms=600001",  # over ten minutes
             "?ms=3600001",
             "?ms=99999999999999999999999",
             "?other=1",
@@ -190,7 +220,12 @@ class WaitTest(SuspendTestCase):
 
 
 class LongPollMemoryTest(SuspendTestCase):
-    """10,000 long-polls suspended at once on one worker."""
+    """10,000 long-polls suspended at once on one worker.
+
+    It depends on the machine (descriptors, ephemeral ports, load), so it adapts: a machine
+    that cannot open that many sockets skips with the reason; connections are opened in
+    batches within a time budget, and those that connected are what the memory bound is
+    measured on (at least LONG_POLLS_MIN of them, else it skips with the reason)."""
 
     # Room above the 10,000 long-polls for the probes around them.
     EXTRA_ARGS = ("--max-connections", str(LONG_POLLS + 2000))
@@ -200,6 +235,15 @@ class LongPollMemoryTest(SuspendTestCase):
         need = LONG_POLLS + 256
         if hard != resource.RLIM_INFINITY and hard < need:
             self.skipTest("RLIMIT_NOFILE hard limit %d < %d" % (hard, need))
+        server_files = open_file_limit(self.pid)
+        if server_files is not None and server_files < need:
+            self.skipTest("the server's open-file limit is %d < %d" % (server_files, need))
+        ports = ephemeral_ports()
+        if ports is not None and ports < LONG_POLLS + 1000:
+            self.skipTest(
+                "only %d ephemeral ports (net.ipv4.ip_local_port_range) for %d connections"
+                % (ports, LONG_POLLS)
+            )
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         self.socks = []
         self.sel = selectors.DefaultSelector()
@@ -210,6 +254,86 @@ class LongPollMemoryTest(SuspendTestCase):
                 s.close()
             self.sel.close()
             resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    def _connect_long_polls(self, payload):
+        """Opens up to LONG_POLLS connections in batches and sends `payload` on each as soon as
+        it is up, for at most LONG_POLL_CONNECT_BUDGET seconds. Failed handshakes are retried
+        with new sockets; running out of descriptors or ports stops the opening. Returns (the
+        sockets whose request was sent, when the first was sent, why fewer, if so)."""
+        sel = self.sel
+        ready = []
+        connecting = {}  # fd -> socket whose handshake is in flight
+        failures = collections.Counter()  # errno name -> count
+        exhausted = None
+        first_sent = None
+        started = time.monotonic()
+        deadline = started + LONG_POLL_CONNECT_BUDGET
+        while len(ready) < LONG_POLLS and time.monotonic() < deadline:
+            while (
+                exhausted is None
+                and len(connecting) < LONG_POLL_BATCH
+                and len(ready) + len(connecting) < LONG_POLLS
+            ):
+                try:
+                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                except OSError as e:
+                    exhausted = "socket(): %s" % errno.errorcode.get(e.errno, e.errno)
+                    break
+                s.setblocking(False)
+                err = s.connect_ex(("127.0.0.1", self.port))
+                if err not in (0, errno.EINPROGRESS):
+                    s.close()
+                    if err in (errno.EADDRNOTAVAIL, errno.EAGAIN, errno.ENOBUFS, errno.ENOMEM):
+                        exhausted = "connect(): %s" % errno.errorcode.get(err, err)
+                        break
+                    failures[errno.errorcode.get(err, str(err))] += 1
+                    continue
+                self.socks.append(s)
+                sel.register(s, selectors.EVENT_WRITE)
+                connecting[s.fileno()] = s
+            if not connecting:
+                break  # nothing in flight and nothing more can be opened
+            for key, _ in sel.select(timeout=0.1):
+                s = key.fileobj
+                if s.fileno() not in connecting:
+                    continue  # an answer already (seen again later)
+                del connecting[s.fileno()]
+                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err == 0:
+                    try:
+                        sent = s.send(payload)
+                    except OSError as e:
+                        err = e.errno
+                    else:
+                        if sent == len(payload):
+                            sel.modify(s, selectors.EVENT_READ)
+                            ready.append(s)
+                            if first_sent is None:
+                                first_sent = time.monotonic()
+                            continue
+                        err = errno.EMSGSIZE
+                # A failed handshake: its socket goes, a new one may take its place.
+                failures[errno.errorcode.get(err, str(err))] += 1
+                sel.unregister(s)
+                self.socks.remove(s)
+                s.close()
+        # Handshakes still in flight when the budget ran out are abandoned.
+        for s in connecting.values():
+            sel.unregister(s)
+            self.socks.remove(s)
+            s.close()
+        why = None
+        if len(ready) < LONG_POLLS:
+            why = "%d of %d connected within %.1fs" % (
+                len(ready),
+                LONG_POLLS,
+                time.monotonic() - started,
+            )
+            if exhausted:
+                why += "; out of resources at %s" % exhausted
+            if failures:
+                why += "; failed handshakes: %s" % dict(failures)
+        return ready, first_sent, why
 
     def _run_long_polls(self):
         pid = self.pid
@@ -226,81 +350,70 @@ class LongPollMemoryTest(SuspendTestCase):
         payload = request_bytes(path)
         expected_body = ("waited %d ms" % LONG_POLL_MS).encode()
         sel = self.sel
-        socks = self.socks
-        received = {}  # fd -> bytearray
-        eof = set()
         started = time.monotonic()
+        ready, first_sent, short = self._connect_long_polls(payload)
+        connected = len(ready)
+        connect_seconds = time.monotonic() - started
+        if connected < LONG_POLLS_MIN:
+            self.skipTest("too few long-polls to measure: %s" % short)
+        # The memory is sampled while every long-poll is suspended: before the first is due.
+        sample_by = first_sent + LONG_POLL_MS / 1000.0 - 1.0
 
-        # Connect in batches: at most BATCH handshakes in flight, each request sent as soon as
-        # its connection is up.
-        BATCH = 500
-        connecting = set()  # descriptors whose handshake is in flight
-        next_index = 0
-        sent = 0
-        while sent < LONG_POLLS:
-            while len(connecting) < BATCH and next_index < LONG_POLLS:
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.setblocking(False)
-                err = s.connect_ex(("127.0.0.1", self.port))
-                self.assertIn(err, (0, errno.EINPROGRESS), "connect: errno %d" % err)
-                socks.append(s)
-                received[s.fileno()] = bytearray()
-                sel.register(s, selectors.EVENT_WRITE)
-                connecting.add(s.fileno())
-                next_index += 1
-            for key, _ in sel.select(timeout=10):
-                s = key.fileobj
-                if s.fileno() not in connecting:
-                    continue  # an answer already (seen again below)
-                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                self.assertEqual(err, 0, "connect failed: errno %d" % err)
-                self.assertEqual(s.send(payload), len(payload))
-                sel.modify(s, selectors.EVENT_READ)
-                connecting.discard(s.fileno())
-                sent += 1
-            self.assertLess(time.monotonic() - started, 60, "connecting took too long")
-        sent_at = time.monotonic()
-        connect_seconds = sent_at - started
-
-        # Every connection accepted; give the worker a moment to read the last requests.
-        self.assertTrue(
-            wait_for(lambda: fd_count(pid) >= fds_before + LONG_POLLS, 10),
-            "server holds %d descriptors, expected %d more than %d"
-            % (fd_count(pid), LONG_POLLS, fds_before),
+        # The server accepts what connected (a busy one may take a while), then reads the
+        # requests.
+        wait_for(
+            lambda: fd_count(pid) >= fds_before + connected,
+            max(0.0, sample_by - 0.5 - time.monotonic()),
         )
-        time.sleep(0.5)
+        time.sleep(max(0.0, min(0.5, sample_by - time.monotonic())))
+        held = fd_count(pid) - fds_before
         rss_during = rss_bytes(pid)
         sampled_at = time.monotonic()
-        # None may have been answered yet: all were suspended when memory was sampled.
-        early = [k for k, _ in sel.select(timeout=0)]
-        self.assertEqual(
-            early,
-            [],
-            "%d long-polls answered before the sample (connecting took %.2fs)"
-            % (len(early), connect_seconds),
-        )
-        self.assertLess(sampled_at - started, LONG_POLL_MS / 1000.0)
+        # No answer can be due before LONG_POLL_MS after the first request was sent.
+        in_time = sampled_at < first_sent + LONG_POLL_MS / 1000.0
+        if in_time:
+            early = [k for k, _ in sel.select(timeout=0)]
+            self.assertEqual(
+                early,
+                [],
+                "%d long-polls answered before they were due (connecting took %.2fs)"
+                % (len(early), connect_seconds),
+            )
+        not_measured = None
+        if not in_time:
+            not_measured = "the machine is too slow: sampled after the first answer was due"
+        elif held < LONG_POLLS_MIN:
+            not_measured = "the server held only %d of %d connections when sampled" % (
+                held,
+                connected,
+            )
+        else:
+            # Per connection the server holds (each sent its request well before).
+            per_session = (rss_during - rss_before) / held
+            print(
+                "\n[suspend] %d suspended /wait sessions on 1 worker (%d connected): RSS %.1f MiB"
+                " -> %.1f MiB, %.0f bytes (%.2f KiB) per suspended session; connecting took"
+                " %.2fs%s"
+                % (
+                    held,
+                    connected,
+                    rss_before / MIB,
+                    rss_during / MIB,
+                    per_session,
+                    per_session / KIB,
+                    connect_seconds,
+                    "" if short is None else " (%s)" % short,
+                ),
+                flush=True,
+            )
+            limit = PER_SESSION_LIMIT_ASAN if binary_is_asan() else PER_SESSION_LIMIT
+            self.assertLess(per_session, limit)
 
-        per_session = (rss_during - rss_before) / LONG_POLLS
-        print(
-            "\n[suspend] %d suspended /wait sessions on 1 worker: RSS %.1f MiB -> %.1f MiB, "
-            "%.0f bytes (%.2f KiB) per suspended session; connecting took %.2fs"
-            % (
-                LONG_POLLS,
-                rss_before / MIB,
-                rss_during / MIB,
-                per_session,
-                per_session / KIB,
-                connect_seconds,
-            ),
-            flush=True,
-        )
-        limit = PER_SESSION_LIMIT_ASAN if binary_is_asan() else PER_SESSION_LIMIT
-        self.assertLess(per_session, limit)
-
-        # Every long-poll gets its answer (Connection: close: read to EOF).
-        deadline = time.monotonic() + LONG_POLL_MS / 1000.0 + 30
-        while len(eof) < LONG_POLLS and time.monotonic() < deadline:
+        # Every long-poll that connected gets its answer (Connection: close: read to EOF).
+        received = {s.fileno(): bytearray() for s in ready}
+        eof = set()
+        deadline = time.monotonic() + LONG_POLL_MS / 1000.0 + 60
+        while len(eof) < connected and time.monotonic() < deadline:
             for key, _ in sel.select(timeout=1):
                 s = key.fileobj
                 try:
@@ -314,25 +427,26 @@ class LongPollMemoryTest(SuspendTestCase):
                 else:
                     eof.add(s.fileno())
                     sel.unregister(s)
-        answered_at = time.monotonic()
         good = 0
         bad = []
-        for s in socks:
+        for s in ready:
             data = bytes(received[s.fileno()])
             if data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"\r\n\r\n" + expected_body):
                 good += 1
             elif len(bad) < 3:
                 bad.append(data[:200])
-        for s in socks:
+        for s in self.socks:
             s.close()
-        self.assertEqual(good, LONG_POLLS, "examples of bad answers: %r" % bad)
-        self.assertGreaterEqual(answered_at - sent_at, 0)
+        self.socks = []
+        self.assertEqual(good, connected, "examples of bad answers: %r" % bad)
         # All descriptors come back.
         self.assertTrue(
-            wait_for(lambda: fd_count(pid) <= fds_before, 10),
+            wait_for(lambda: fd_count(pid) <= fds_before, 30),
             "server descriptors %d, baseline %d" % (fd_count(pid), fds_before),
         )
         self.assert_healthy()
+        if not_measured is not None:
+            self.skipTest("answers checked, memory not measured: %s" % not_measured)
 
 
 class EventsTest(SuspendTestCase):

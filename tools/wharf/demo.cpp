@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "demo.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 #include <optional>
+#include <stop_token>
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
@@ -14,6 +16,28 @@
 
 namespace wharf_cli {
 namespace {
+
+// What one request may make the server hold or spend (issue 9: the demo is on by default, so
+// it must be safe to expose). Out-of-range parameters get a 400 that names the limit.
+// - Memory: /stream and /gather lend their bytes from one shared pattern buffer (no copy per
+//   request), /bytes is pulled as the client reads, /upload-digest hashes as the body streams
+//   in; /echo holds its body (up to the server's max_body_size) and one copy of it.
+// - Time: nothing keeps a request open longer than max_duration_ms by asking (/wait; the
+//   delays of /events and /stream in all), and /compute's work stops when its client leaves.
+constexpr std::uint64_t max_duration_ms = 600'000;     // ten minutes
+constexpr std::uint64_t max_interval_ms = 60'000;      // between two /events or /stream pieces
+constexpr std::uint64_t max_compute_n = 100'000'000;   // under 0.1 s of one pool thread
+constexpr std::uint64_t compute_check_every = 1 << 20; // additions between stop checks
+constexpr std::uint64_t max_events = 100'000;
+constexpr std::uint64_t max_stream_chunks = 1'000'000;
+constexpr std::uint64_t max_piece = max_lent_pattern; // a /stream chunk, a /gather part: 1 MiB
+constexpr std::uint64_t max_gather_parts = 9999;
+constexpr std::uint64_t max_gather_bytes = std::uint64_t{256} << 20; // lent, not held
+// A lent piece costs the server a few hundred bytes of bookkeeping until it is written, so
+// /gather copies parts smaller than this into one buffer instead (what the send queue would do
+// with such small pieces anyway).
+constexpr std::uint64_t lend_from = 512;
+constexpr std::uint64_t max_bytes = std::uint64_t{1} << 40; // pulled, not held
 
 /// The query parameter `name` as an integer in [min, max]; `fallback` when absent; nullopt
 /// (and a 400 already set on the response) when malformed or out of range.
@@ -36,6 +60,20 @@ std::optional<std::uint64_t> int_param(wharf::session& s, std::string_view name,
     return v;
 }
 
+/// False (and a 400 already set) when `count` pieces `interval_ms` apart would keep the
+/// request open longer than max_duration_ms; `what` names the product for the message.
+bool duration_ok(wharf::session& s, std::string_view what, std::uint64_t count,
+                 std::uint64_t interval_ms) {
+    if (count < 2 || (count - 1) * interval_ms <= max_duration_ms) return true;
+    s.response().set_std(400).format("{} must be at most {} ms\n", what, max_duration_ms);
+    return false;
+}
+
+/// Appends `len` pattern bytes from body offset `at`, lent from the shared buffer (no copy).
+void append_pattern(wharf::response& res, std::size_t len, std::uint64_t at) {
+    res.append_borrowed(pattern_view(len, at), [] {});
+}
+
 /// GET /stream: `chunks` pieces of `size` bytes, each flushed, `delay_ms` apart.
 struct stream_state {
     std::uint64_t chunks, size, delay_ms, sent = 0;
@@ -48,8 +86,7 @@ void stream_next(wharf::session& s) {
         s.send(); // ends the body (the last chunk on HTTP/1.1, the close on HTTP/1.0)
         return;
     }
-    const std::uint64_t at = st->sent * st->size;
-    s.response().append(pattern(static_cast<std::size_t>(st->size), at));
+    append_pattern(s.response(), static_cast<std::size_t>(st->size), st->sent * st->size);
     ++st->sent;
     s.flush([&s](wharf::send_result r) {
         if (r.error) return; // the client went away; the session ends with the connection
@@ -110,13 +147,18 @@ wharf::task events(wharf::session& s, std::uint64_t count, std::uint64_t interva
     if (count == 0) co_await s.async_send();
 }
 
-/// GET /compute: the sum 1..n, computed on a pool thread while the loop serves others.
+/// GET /compute: the sum 1..n, computed on a pool thread while the loop serves others. The
+/// work checks the request's stop token every compute_check_every additions (well under a
+/// millisecond) and gives up once the client has gone: a reset costs the pool next to nothing.
 wharf::task compute(wharf::session& s, wharf::thread_pool& pool, std::uint64_t n) {
-    const auto r = co_await s.offload(pool, [n] {
-        std::uint64_t sum = 0; // n <= 1e8: at most 5e15, no overflow
-        for (std::uint64_t i = 1; i <= n; ++i)
-            sum += i;
-        return sum;
+    const auto r = co_await s.offload(pool, [n](std::stop_token stop) {
+        std::uint64_t sum = 0; // n <= max_compute_n: at most 5e15, no overflow
+        for (std::uint64_t i = 1; i <= n && !stop.stop_requested();) {
+            for (const std::uint64_t last = std::min(n, i + compute_check_every - 1); i <= last;
+                 ++i)
+                sum += i;
+        }
+        return sum; // partial when stopped: offload drops it, the request has ended
     });
     if (r.error) co_return; // the client left while the pool worked
     s.response().json(fmt::format("{{\"n\":{},\"sum\":{}}}", n, r.value));
@@ -124,25 +166,33 @@ wharf::task compute(wharf::session& s, wharf::thread_pool& pool, std::uint64_t n
 
 void add_demo_routes(wharf::router& routes, wharf::thread_pool& pool) {
     routes.get("/wait", [&pool](wharf::session& s) {
-        const auto ms = int_param(s, "ms", 0, 3'600'000, std::nullopt);
+        const auto ms = int_param(s, "ms", 0, max_duration_ms, std::nullopt);
         if (!ms) return;
         // The loop is free meanwhile; a pool thread resumes the session when the time is up.
         wharf::session_handle handle = s.suspend(std::chrono::milliseconds(*ms + 30'000));
-        pool.post_after(std::chrono::milliseconds(*ms), [handle, ms = *ms] {
+        auto resume = [handle, ms = *ms] {
             (void)handle.resume([ms](wharf::session& later) {
                 later.response().body(fmt::format("waited {} ms", ms), "text/plain");
             });
-        });
+        };
+        if (*ms == 0) {
+            pool.post(resume);
+            return;
+        }
+        // The session's own timer (not pool.post_after): a client that leaves takes it along,
+        // so nothing of its request stays queued on the pool for up to `ms`.
+        s.after(std::chrono::milliseconds(*ms), [&pool, resume] { pool.post(resume); });
     });
     routes.get("/events", [](wharf::session& s) {
-        const auto count = int_param(s, "count", 0, 100'000, 10);
+        const auto count = int_param(s, "count", 0, max_events, 10);
         if (!count) return;
-        const auto interval = int_param(s, "interval_ms", 0, 60'000, 1000);
+        const auto interval = int_param(s, "interval_ms", 0, max_interval_ms, 1000);
         if (!interval) return;
+        if (!duration_ok(s, "(count - 1) * interval_ms", *count, *interval)) return;
         events(s, *count, *interval);
     });
     routes.get("/compute", [&pool](wharf::session& s) {
-        const auto n = int_param(s, "n", 0, 100'000'000, std::nullopt);
+        const auto n = int_param(s, "n", 0, max_compute_n, std::nullopt);
         if (!n) return;
         compute(s, pool, *n);
     });
@@ -163,35 +213,49 @@ void add_demo_routes(wharf::router& routes, wharf::thread_pool& pool) {
         s.response().process_ranges("\"ranges-demo-1\"", modified);
     });
     routes.get("/stream", [](wharf::session& s) {
-        const auto chunks = int_param(s, "chunks", 0, 1'000'000, 10);
+        const auto chunks = int_param(s, "chunks", 0, max_stream_chunks, 10);
         if (!chunks) return;
-        const auto size = int_param(s, "size", 1, 16 << 20, 1024);
+        const auto size = int_param(s, "size", 1, max_piece, 1024);
         if (!size) return;
-        const auto delay = int_param(s, "delay_ms", 0, 60'000, 0);
+        const auto delay = int_param(s, "delay_ms", 0, max_interval_ms, 0);
         if (!delay) return;
+        if (!duration_ok(s, "(chunks - 1) * delay_ms", *chunks, *delay)) return;
+        // One chunk at a time, lent from the shared pattern: the next is appended once the
+        // last was written, so a client that does not read holds nothing but its session.
         s.response().content_type("text/plain");
         s.emplace_context<stream_state>(stream_state{*chunks, *size, *delay});
         stream_next(s);
     });
     routes.get("/bytes", [](wharf::session& s) {
-        const auto n = int_param(s, "n", 0, std::uint64_t{1} << 40, std::nullopt);
+        const auto n = int_param(s, "n", 0, max_bytes, std::nullopt);
         if (!n) return;
         s.response().content_type("application/octet-stream");
         s.response().append_source(std::make_shared<pattern_source>(*n));
     });
     routes.get("/gather", [](wharf::session& s) {
-        const auto parts = int_param(s, "parts", 1, 9999, std::nullopt);
+        const auto parts = int_param(s, "parts", 1, max_gather_parts, std::nullopt);
         if (!parts) return;
-        const auto size = int_param(s, "size", 1, 1 << 20, std::nullopt);
+        const auto size = int_param(s, "size", 1, max_piece, std::nullopt);
         if (!size) return;
-        if (*parts * *size > (std::uint64_t{256} << 20)) {
-            s.response().set_std(400).append("parts * size must be at most 256 MiB\n");
+        if (*parts * *size > max_gather_bytes) {
+            s.response().set_std(400).format("parts * size must be at most {} ({} MiB)\n",
+                                             max_gather_bytes, max_gather_bytes >> 20);
             return;
         }
-        // K separate memory chunks, handed over in one send (S25).
+        // K separate memory pieces in one send (S25), lent from the shared pattern: for a
+        // client that does not read, the server holds at most about 4 MiB of bookkeeping for
+        // them (9999 parts), never the bytes. Parts under lend_from bytes are copied into one
+        // buffer instead: 5 MiB at most.
         s.response().content_type("application/octet-stream");
-        for (std::uint64_t i = 0; i < *parts; ++i)
-            s.response().append_chunk(pattern(static_cast<std::size_t>(*size), i * *size));
+        const auto len = static_cast<std::size_t>(*size);
+        if (len < lend_from) s.response().body_buffer().reserve(*parts * len);
+        for (std::uint64_t i = 0; i < *parts; ++i) {
+            if (len >= lend_from) {
+                append_pattern(s.response(), len, i * *size);
+            } else {
+                s.response().append(pattern_view(len, i * *size));
+            }
+        }
     });
     routes.get("/plaintext",
                [](wharf::session& s) { s.response().body("Hello, World!", "text/plain"); });

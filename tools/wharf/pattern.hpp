@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <wharf/body.hpp>
 
@@ -36,6 +37,18 @@ inline std::string pattern(std::size_t len, std::uint64_t at = 0) {
     std::string s(len, '\0');
     fill_pattern(s.data(), len, at);
     return s;
+}
+
+/// The longest piece pattern_view() lends.
+inline constexpr std::size_t max_lent_pattern = std::size_t{1} << 20;
+
+/// `len` (at most max_lent_pattern) pattern bytes as they continue from body offset `at`,
+/// lent from one read-only buffer that every request and thread shares (1 MiB, built on first
+/// use, never freed): a response borrows them (append_borrowed) instead of holding a copy.
+inline std::string_view pattern_view(std::size_t len, std::uint64_t at) {
+    static const std::string shared = pattern(max_lent_pattern + 25);
+    return std::string_view(shared).substr(static_cast<std::size_t>(at % 26),
+                                           std::min(len, max_lent_pattern));
 }
 
 /// A source of `total` pattern bytes, produced as the client reads them (never buffered).
