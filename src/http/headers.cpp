@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "http1/chars.hpp"
+#include "http/chars.hpp"
 
 namespace wharf {
 namespace {
@@ -15,7 +15,7 @@ inline unsigned char lower(unsigned char c) noexcept {
 
 bool is_token(std::string_view s) noexcept {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-        return http1::chars::token[static_cast<unsigned char>(c)];
+        return chars::token[static_cast<unsigned char>(c)];
     });
 }
 

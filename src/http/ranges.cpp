@@ -10,15 +10,15 @@
 #include <unistd.h>
 #include <utility>
 
-#include "http1/chars.hpp"
+#include "http/chars.hpp"
 #include "wharf/headers.hpp"
 
 namespace wharf::detail {
 namespace {
 
 using clock = std::chrono::system_clock;
-using http1::chars::is_ows;
-using http1::chars::trim_ows;
+using chars::is_ows;
+using chars::trim_ows;
 
 constexpr std::array<std::string_view, 7> day_names{"Sun", "Mon", "Tue", "Wed",
                                                     "Thu", "Fri", "Sat"};

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "wharf/request.hpp"
 
+#include "http/chars.hpp"
 #include "http/uri.hpp"
-#include "http1/chars.hpp"
 
 namespace wharf {
 namespace {} // namespace
@@ -32,17 +32,17 @@ content_type_info request::content_type() const noexcept {
     content_type_info info;
     std::string_view rest = *value;
     const auto semi = rest.find(';');
-    info.media_type = http1::chars::trim_ows(rest.substr(0, semi));
+    info.media_type = chars::trim_ows(rest.substr(0, semi));
     while (semi != std::string_view::npos && !rest.empty()) {
         const auto next = rest.find(';');
         if (next == std::string_view::npos) break;
         rest = rest.substr(next + 1);
-        const std::string_view param = http1::chars::trim_ows(rest.substr(0, rest.find(';')));
+        const std::string_view param = chars::trim_ows(rest.substr(0, rest.find(';')));
         const auto eq = param.find('=');
         if (eq == std::string_view::npos ||
-            !iequals(http1::chars::trim_ows(param.substr(0, eq)), "charset"))
+            !iequals(chars::trim_ows(param.substr(0, eq)), "charset"))
             continue;
-        std::string_view charset = http1::chars::trim_ows(param.substr(eq + 1));
+        std::string_view charset = chars::trim_ows(param.substr(eq + 1));
         if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"')
             charset = charset.substr(1, charset.size() - 2);
         info.charset = charset;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "http/access_log.hpp"
+#include "http/date_line.hpp"
 #include "http/shared_limit.hpp"
 #include "loop/event_loop.hpp"
 #include "net/byte_buffer.hpp"
@@ -49,6 +50,8 @@ class worker {
     const server_state& state() const noexcept { return state_; }
     access_logger& logger() noexcept { return logger_; }
     std::vector<header_field>& scratch_fields() noexcept { return scratch_fields_; }
+    /// The "Date: ...\r\n" line for the loop's current second.
+    std::string_view date_line() { return date_.at(loop_.wall_seconds()); }
     bool draining() const noexcept { return draining_; }
     std::size_t connection_count() const noexcept { return count_.load(std::memory_order_relaxed); }
 
@@ -79,6 +82,7 @@ class worker {
     const server_state& state_;
     event_loop loop_;
     access_logger logger_;
+    detail::date_line date_;
     std::vector<header_field> scratch_fields_;
     std::vector<byte_buffer> buffer_pool_;
     std::vector<std::string> send_buffer_pool_;

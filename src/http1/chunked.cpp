@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "http1/chars.hpp"
+#include "http/chars.hpp"
 #include "http1/parser.hpp"
 
 namespace wharf::http1 {

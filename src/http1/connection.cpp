@@ -594,7 +594,7 @@ void connection::write_response_head(bool final) {
     body_allowed_ = !no_body && req.method() != method::head;
 
     head_options opt;
-    opt.date_line = loop_.date_line();
+    opt.date_line = worker_.date_line();
     opt.server_name = config_.server_name;
     opt.http10 = req.http_minor() == 0;
     opt.content_length = !no_body;

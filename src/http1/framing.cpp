@@ -5,8 +5,8 @@
 
 #include <cstring>
 
+#include "http/chars.hpp"
 #include "http/uri.hpp"
-#include "http1/chars.hpp"
 
 namespace wharf::http1 {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <nmmintrin.h>
 
-#include "http1/chars.hpp"
+#include "http/chars.hpp"
 
 namespace wharf::http1 {
 namespace {

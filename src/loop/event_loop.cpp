@@ -79,14 +79,7 @@ void event_loop::update_clock() noexcept {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     now_ = static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
     clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    if (ts.tv_sec == wall_seconds_) return;
     wall_seconds_ = ts.tv_sec;
-    const time_t t = ts.tv_sec;
-    tm utc;
-    gmtime_r(&t, &utc);
-    // IMF-fixdate (RFC 9110 §5.6.7), formatted once a second.
-    date_line_len_ =
-        std::strftime(date_line_, sizeof date_line_, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &utc);
 }
 
 void event_loop::run() {

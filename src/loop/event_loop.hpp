@@ -61,8 +61,6 @@ class event_loop {
 
     /// Monotonic milliseconds, read once per iteration.
     std::int64_t now() const noexcept { return now_; }
-    /// The "Date: ...\r\n" header line for the current second.
-    std::string_view date_line() const noexcept { return {date_line_, date_line_len_}; }
     /// The current wall-clock second (UNIX time), refreshed once per iteration.
     std::int64_t wall_seconds() const noexcept { return wall_seconds_; }
 
@@ -80,8 +78,6 @@ class event_loop {
     bool running_ = false;
     std::int64_t now_ = 0;
     std::int64_t wall_seconds_ = -1;
-    char date_line_[64];
-    std::size_t date_line_len_ = 0;
     timer_heap timers_;
 
     std::vector<io_watcher*> scheduled_;

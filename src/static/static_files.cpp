@@ -22,7 +22,7 @@
 
 #include <fmt/format.h>
 
-#include "http1/chars.hpp"
+#include "http/chars.hpp"
 #include "static/file_cache.hpp"
 #include "wharf/session.hpp"
 
@@ -116,7 +116,7 @@ std::optional<std::string> resolve(const state& st, const std::string& path) {
 double qvalue(std::string_view params) {
     while (!params.empty()) {
         const auto semi = params.find(';');
-        std::string_view p = http1::chars::trim_ows(params.substr(0, semi));
+        std::string_view p = chars::trim_ows(params.substr(0, semi));
         params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
         if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
             p.remove_prefix(2);
@@ -144,10 +144,10 @@ std::array<double, codings.size()> accepted_codings(const request& req) {
     for (std::string_view value : req.headers().get_all("Accept-Encoding")) {
         while (!value.empty()) {
             const auto comma = value.find(',');
-            const std::string_view item = http1::chars::trim_ows(value.substr(0, comma));
+            const std::string_view item = chars::trim_ows(value.substr(0, comma));
             value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
             const auto semi = item.find(';');
-            const std::string_view name = http1::chars::trim_ows(item.substr(0, semi));
+            const std::string_view name = chars::trim_ows(item.substr(0, semi));
             const double v = semi == std::string_view::npos ? 1.0 : qvalue(item.substr(semi + 1));
             if (name == "*") star = v;
             for (std::size_t i = 0; i < codings.size(); ++i) {
