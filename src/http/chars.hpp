@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace wharf::http1::chars {
+namespace wharf::chars {
 
 /// unreserved (RFC 3986 §2.3).
 constexpr bool is_unreserved(int c) noexcept {
@@ -77,4 +77,4 @@ constexpr std::string_view trim_ows(std::string_view s) noexcept {
     return s;
 }
 
-} // namespace wharf::http1::chars
+} // namespace wharf::chars
