@@ -27,20 +27,13 @@ from wharf_server import (
     rss_bytes,
     server_sockets,
     wait_closed,
+    wait_for,
 )
 
 KIB = 1024
 MIB = 1024 * KIB
 
 
-def wait_for(predicate, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
 
 
 def push_until_blocked(sock, chunk, limit, stall=1.0):

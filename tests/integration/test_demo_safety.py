@@ -23,11 +23,12 @@ from wharf_server import (
     ResponseReader,
     SharedServerTestCase,
     WharfServer,
+    binary_is_asan,
     fd_count,
     get,
     hwm_bytes,
     rss_bytes,
-    wharf_binary,
+    wait_for,
 )
 
 KIB = 1024
@@ -60,17 +61,6 @@ def pattern(n, at=0):
     return (alphabet * reps)[phase : phase + n]
 
 
-_ASAN = None
-
-
-def binary_is_asan():
-    """True when the wharf binary under test was built with AddressSanitizer (its redzones and
-    quarantine make RSS figures meaningless as bounds)."""
-    global _ASAN
-    if _ASAN is None:
-        with open(wharf_binary(), "rb") as f:
-            _ASAN = b"__asan_init" in f.read()
-    return _ASAN
 
 
 def cpu_seconds(pid):
@@ -95,14 +85,6 @@ def reset_close(sock):
     sock.close()
 
 
-def wait_for(predicate, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
 
 
 def head_of(port, path, timeout=10.0):

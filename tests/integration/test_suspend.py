@@ -8,7 +8,6 @@ are watched through /proc.
 
 import collections
 import errno
-import os
 import resource
 import selectors
 import socket
@@ -22,11 +21,12 @@ from wharf_server import (
     ResponseReader,
     SharedServerTestCase,
     WharfServer,
+    binary_is_asan,
     fd_count,
     get,
     hwm_bytes,
     rss_bytes,
-    wharf_binary,
+    wait_for,
 )
 
 KIB = 1024
@@ -68,27 +68,8 @@ def ephemeral_ports():
         return None
 
 
-def wait_for(predicate, timeout, interval=0.05):
-    """Polls `predicate` until it holds (True) or `timeout` seconds pass (False)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
 
 
-_ASAN = None
-
-
-def binary_is_asan():
-    """True when the wharf binary under test was built with AddressSanitizer."""
-    global _ASAN
-    if _ASAN is None:
-        with open(wharf_binary(), "rb") as f:
-            _ASAN = b"__asan_init" in f.read()
-    return _ASAN
 
 
 def request_bytes(path, close=True):
@@ -709,7 +690,7 @@ class EventsMemoryTest(SuspendTestCase):
             flush=True,
         )
         self.assertGreater(total, count * 9)
-        if "/asan/" in os.environ.get("WHARF_BINARY", ""):
+        if binary_is_asan():
             # ASan's quarantine keeps freed memory out of reuse: RSS tells nothing there, and
             # LeakSanitizer checks for leaks at exit instead.
             return

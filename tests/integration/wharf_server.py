@@ -58,6 +58,17 @@ def hwm_bytes(pid):
     return _status_bytes(pid, "VmHWM")
 
 
+def wait_for(predicate, timeout, interval=0.05):
+    """Polls `predicate` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+
+
 def fd_count(pid):
     """How many descriptors the process has open."""
     return len(os.listdir("/proc/%d/fd" % pid))
