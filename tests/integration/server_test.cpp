@@ -148,8 +148,8 @@ TEST(ServerRequest, QueryParametersAndPathDecoding) {
         }
     });
     start(srv);
-    const auto res = get(srv.local_addresses()[0],
-                         "/sp%20ace?a=1&b=x%20y&c=+&d&f=a%2Bb&a=second&g=&x+y=sp");
+    const auto res =
+        get(srv.local_addresses()[0], "/sp%20ace?a=1&b=x%20y&c=+&d&f=a%2Bb&a=second&g=&x+y=sp");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 200);
     EXPECT_EQ(res->body, "path=[/sp ace] raw=[/sp%20ace] "
