@@ -12,6 +12,7 @@
 #include "http/dispatch.hpp"
 #include "http/ranges.hpp"
 #include "http/uri.hpp"
+#include "http1/chunk_framer.hpp"
 #include "http1/serializer.hpp"
 #include "wharf/status.hpp"
 
@@ -643,17 +644,15 @@ std::uint64_t connection::queue_piece(detail::body_piece&& piece) {
         piece.finish({});
         return 0;
     }
-    if (out_framing_ == body_framing::chunked && size) {
-        char line[24];
-        const int n =
-            std::snprintf(line, sizeof line, "%llx\r\n", static_cast<unsigned long long>(*size));
-        out_.append({line, static_cast<std::size_t>(n)});
-        out_.append_piece(std::move(piece), false);
-        out_.append("\r\n");
+    const bool chunked = out_framing_ == body_framing::chunked;
+    if (chunked && size) {
+        out_.commit(write_chunk_line(out_.prepare(max_chunk_line), *size));
+        out_.append_piece(std::move(piece));
+        out_.append(chunk_end);
     } else {
         const std::uint64_t limit =
             out_framing_ == body_framing::length ? source_allowance_ : UINT64_MAX;
-        out_.append_piece(std::move(piece), out_framing_ == body_framing::chunked, limit);
+        out_.append_piece(std::move(piece), chunked ? &chunk_framing : nullptr, limit);
     }
     return size.value_or(0);
 }
@@ -715,11 +714,9 @@ void connection::queue_response(send_flags flags, send_callback done) {
         if (!memory.empty()) {
             bytes += memory.size();
             if (out_framing_ == body_framing::chunked) {
-                char line[24];
-                const int n = std::snprintf(line, sizeof line, "%zx\r\n", memory.size());
-                out_.append({line, static_cast<std::size_t>(n)});
+                out_.commit(write_chunk_line(out_.prepare(max_chunk_line), memory.size()));
                 out_.append_owned(std::move(memory));
-                out_.append("\r\n");
+                out_.append(chunk_end);
             } else {
                 out_.append_owned(std::move(memory));
             }
@@ -735,7 +732,7 @@ void connection::queue_response(send_flags flags, send_callback done) {
     out_.set_hold(false);
 
     if (final) {
-        if (body_allowed_ && out_framing_ == body_framing::chunked) out_.append("0\r\n\r\n");
+        if (body_allowed_ && out_framing_ == body_framing::chunked) out_.append(last_chunk);
         // A body that does not match the length it announced leaves the client lost: close.
         if (out_framing_ == body_framing::length && body_allowed_ && body_sent_ != promised_length_)
             response_keep_alive_ = false;

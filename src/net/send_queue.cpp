@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstdio>
 #include <cstring>
 
 #include "wharf/error.hpp"
@@ -13,7 +12,6 @@ namespace wharf::detail {
 namespace {
 
 constexpr std::size_t max_sendfile = 1 << 20; // per call: bounds one connection's turn
-constexpr std::size_t chunk_head_room = 18;   // 16 hex digits + CRLF
 
 } // namespace
 
@@ -54,7 +52,8 @@ void send_queue::append_owned(std::string&& bytes) {
     s.data = std::move(bytes);
 }
 
-void send_queue::append_piece(body_piece&& piece, bool chunked, std::uint64_t limit) {
+void send_queue::append_piece(body_piece&& piece, const piece_framing* framing,
+                              std::uint64_t limit) {
     switch (piece.kind) {
     case body_piece::bytes:
         append_owned(std::move(piece.data));
@@ -67,7 +66,7 @@ void send_queue::append_piece(body_piece&& piece, bool chunked, std::uint64_t li
         break;
     }
     segment& s = push(segment::piece);
-    s.chunked = chunked;
+    s.framing = framing;
     s.limit = limit;
     s.body = std::move(piece);
 }
@@ -174,13 +173,14 @@ send_queue::flush_result send_queue::flush(transport& t) {
                 pop_front();
                 continue;
             }
-            // Pull the next piece; the chunk framing goes around it in the same buffer.
+            // Pull the next piece; its framing goes around it in the same buffer.
             std::string& buf = front.data;
-            const std::size_t room = front.chunked ? chunk_head_room : 0;
+            const piece_framing* framing = front.framing;
+            const std::size_t room = framing ? framing->head_room : 0;
             // A source may not outrun the length the response announced.
             const auto want =
                 static_cast<std::size_t>(std::min<std::uint64_t>(source_chunk, front.limit));
-            buf.resize(room + source_chunk + 2);
+            buf.resize(room + source_chunk + (framing ? framing->tail_room : 0));
             const source_read r =
                 want == 0 ? source_read::finished() : front.body.src->read(buf.data() + room, want);
             if (r.status == source_read::data)
@@ -188,13 +188,9 @@ send_queue::flush_result send_queue::flush(transport& t) {
             if (r.status == source_read::data && r.bytes > 0) {
                 std::size_t begin = 0;
                 std::size_t end = room + r.bytes;
-                if (front.chunked) {
-                    char head[chunk_head_room + 1];
-                    const int len = std::snprintf(head, sizeof head, "%zx\r\n", r.bytes);
-                    begin = room - static_cast<std::size_t>(len);
-                    std::memcpy(buf.data() + begin, head, static_cast<std::size_t>(len));
-                    buf[end++] = '\r';
-                    buf[end++] = '\n';
+                if (framing) {
+                    begin = room - framing->write_head(buf.data() + room, r.bytes);
+                    end += framing->write_tail(buf.data() + end);
                 }
                 buf.resize(end);
                 front.sent = begin;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/piece_framing.hpp"
 #include "net/transport.hpp"
 #include "wharf/body.hpp"
 
@@ -40,9 +41,10 @@ class send_queue {
     void append(std::string_view bytes);
     /// Queues `bytes` without copying them (small ones are copied after all).
     void append_owned(std::string&& bytes);
-    /// Queues a body piece. With `chunked`, each piece of a source is framed as a chunk (the
+    /// Queues a body piece. With `framing`, each piece a source produces is framed with it (the
     /// caller frames the others, whose sizes are known). `limit` caps a source's bytes.
-    void append_piece(body_piece&& piece, bool chunked, std::uint64_t limit = UINT64_MAX);
+    void append_piece(body_piece&& piece, const piece_framing* framing = nullptr,
+                      std::uint64_t limit = UINT64_MAX);
     /// Queues a completion: `done` gets `bytes` once everything queued before it is written.
     void append_marker(send_callback done, std::uint64_t bytes);
     /// Following appends are written with MSG_MORE (Nagle-like hold) while `on`.
@@ -92,7 +94,7 @@ class send_queue {
         std::size_t sent = 0; // of data (or of the borrowed view)
         bool copy_target = false;
         bool hold = false;
-        bool chunked = false; // source: frame each read as a chunk
+        const piece_framing* framing = nullptr; // source: how each read is framed
         bool source_ended = false;
         std::uint64_t limit = UINT64_MAX; // source: bytes it may still produce
         body_piece body;                  // borrowed / file / source
