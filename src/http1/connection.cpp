@@ -367,18 +367,21 @@ bool connection::start_request() {
     return true;
 }
 
+void connection::refresh_head_views() {
+    if (streaming_body_ || head_len_ == 0 || in_.data() == head_base_) return;
+    // The buffer moved while the body arrived: the head's views must be taken again.
+    const head_limits limits{config_.limits.max_request_line, config_.limits.max_header_bytes};
+    auto& scratch = worker_.scratch_fields();
+    (void)parse_request_head(in_.data(), head_len_, head_, scratch, limits);
+    fields_.assign(scratch.begin(),
+                   scratch.begin() + static_cast<std::ptrdiff_t>(head_.num_headers));
+    framing_ = analyze_request(head_, fields_);
+    head_base_ = in_.data();
+}
+
 void connection::finish_request(std::string_view body, std::size_t consumed) {
     using detail::request_access;
-    if (!streaming_body_ && in_.data() != head_base_) {
-        // The buffer moved while the body arrived: the head's views must be taken again.
-        const head_limits limits{config_.limits.max_request_line, config_.limits.max_header_bytes};
-        auto& scratch = worker_.scratch_fields();
-        (void)parse_request_head(in_.data(), head_len_, head_, scratch, limits);
-        fields_.assign(scratch.begin(),
-                       scratch.begin() + static_cast<std::ptrdiff_t>(head_.num_headers));
-        framing_ = analyze_request(head_, fields_);
-        head_base_ = in_.data();
-    }
+    refresh_head_views();
     request& req = session_.request();
     request_access::set_line(req, head_.method, head_.target, head_.major, head_.minor);
     request_access::set_headers(req, header_view(fields_), framing_.host);
@@ -817,6 +820,9 @@ void connection::run_completions() {
 
 void connection::respond_error(int status, const char* reason) {
     // The request (if any) is abandoned: answer with a plain page and close after sending.
+    // Its request line is still wanted (access log): an error in the middle of a body finds
+    // the head's views stale when the buffer moved meanwhile.
+    if (phase_ == phase::body_length || phase_ == phase::body_chunked) refresh_head_views();
     release_body();
     detail::session_access::reset(session_);
     request& req = session_.request();

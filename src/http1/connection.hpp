@@ -56,6 +56,7 @@ class connection final : public detail::io_watcher, public detail::session_strea
     void process();
     bool start_request();
     void finish_request(std::string_view body, std::size_t consumed);
+    void refresh_head_views();
     void respond_error(int status, const char* reason);
     void queue_response(send_flags flags, send_callback done);
     void write_response_head(bool final);
