@@ -35,8 +35,14 @@ struct request_access {
     /// Sets raw path and query; decodes the path. False when the path cannot be decoded.
     static bool set_path(request& r, std::string_view raw_path, std::string_view query);
     static auto& params(request& r) noexcept { return r.params_; }
+    /// Forgets the request: no view into the connection's buffers survives it (they may be
+    /// freed or reused once the request is over).
     static void reset(request& r) noexcept {
         r.params_.clear();
+        r.method_name_ = {};
+        r.method_ = method::other;
+        r.target_ = r.path_ = r.raw_path_ = {};
+        r.headers_ = {};
         r.trailers_ = {};
         r.body_ = {};
         r.query_ = {};

@@ -44,6 +44,7 @@ worker::worker(const server_state& state)
 }
 
 worker::~worker() {
+    if (held_.fd >= 0) ::close(held_.fd);
     for (auto* c = first_; c;) {
         auto* next = c->next;
         c->abort();
@@ -80,6 +81,7 @@ void worker::stop(milliseconds deadline) {
 void worker::begin_shutdown(milliseconds deadline) {
     if (draining_) return;
     draining_ = true;
+    if (held_.fd >= 0) ::close(std::exchange(held_, {}).fd);
     loop_.timers().disarm(accept_retry_);
     for (auto& a : acceptors_) {
         loop_.remove(a->fd);
@@ -140,9 +142,17 @@ void worker::give_send_buffer(std::string&& b) {
 
 void worker::slot_freed() {
     if (paused_at_limit_ && !accept_retry_.armed()) pause_accepting(false);
+    for (auto& a : acceptors_) // a held client is taken even when no listener is readable
+        if (held_.fd >= 0 && held_.local == &a->local) accept_from(*a);
 }
 
 void worker::accept_from(acceptor& a) {
+    // A client accepted while the last slot went to another worker waits here, first in line.
+    if (held_.fd >= 0) {
+        if (draining_ || !state_.connections.try_take(1)) return;
+        const held_client h = std::exchange(held_, {});
+        adopt(h.fd, h.peer, *h.local);
+    }
     for (int i = 0; i < accepts_per_event && !accept_paused_ && !draining_; ++i) {
         // The limit is server-wide: a worker with few connections takes its share of clients
         // while another is busy (SO_REUSEPORT hashes clients, it does not balance them).
@@ -155,8 +165,9 @@ void worker::accept_from(acceptor& a) {
         *peer.size_ptr() = sizeof(sockaddr_storage);
         const int fd = ::accept4(a.fd, peer.data(), peer.size_ptr(), SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0 && !state_.connections.try_take(1)) {
-            // Another worker took the last slot in the meantime: the limit is exact.
-            ::close(fd);
+            // Another worker took the last slot in the meantime: the limit is exact, so this
+            // client waits (as it would have in the backlog) until a slot frees.
+            held_ = {fd, peer, &a.local};
             pause_accepting(true);
             paused_at_limit_ = true;
             return;
@@ -171,17 +182,21 @@ void worker::accept_from(acceptor& a) {
             }
             return;
         }
-        if (!a.local.is_unix()) {
-            const int one = 1;
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        }
-        auto* c = new http1::connection(*this, fd, peer, a.local);
-        c->next = first_;
-        if (first_) first_->prev = c;
-        first_ = c;
-        count_.fetch_add(1, std::memory_order_relaxed);
-        if (!c->start()) c->abort();
+        adopt(fd, peer, a.local);
     }
+}
+
+void worker::adopt(int fd, const address& peer, const address& local) {
+    if (!local.is_unix()) {
+        const int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    auto* c = new http1::connection(*this, fd, peer, local);
+    c->next = first_;
+    if (first_) first_->prev = c;
+    first_ = c;
+    count_.fetch_add(1, std::memory_order_relaxed);
+    if (!c->start()) c->abort();
 }
 
 void worker::release_slot() {

@@ -76,6 +76,7 @@ class worker {
     void accept_from(acceptor& a);
     void pause_accepting(bool paused);
     void release_slot();
+    void adopt(int fd, const address& peer, const address& local);
     void begin_shutdown(milliseconds deadline);
     void maybe_finish();
 
@@ -91,6 +92,12 @@ class worker {
     std::atomic<std::size_t> count_{0};
     bool accept_paused_ = false;
     bool paused_at_limit_ = false; // accept_paused_ because the server is full
+    struct held_client {
+        int fd = -1;
+        address peer;
+        const address* local = nullptr;
+    };
+    held_client held_; // accepted when another worker took the last slot
     bool draining_ = false;
     timer accept_retry_;
     timer shutdown_deadline_;

@@ -4,7 +4,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,7 +51,7 @@ connection::~connection() {
 
 bool connection::start() {
     if (loop_.add(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this)) return false;
-    last_activity_ = loop_.now();
+    last_activity_ = last_read_ = loop_.now();
     // A new connection must send its first head within the head deadline.
     head_started_ = loop_.now();
     refresh_timer();
@@ -91,13 +93,22 @@ void connection::on_readable(bool until_eof) {
             drained = true;
             break;
         }
-        if (!body_streaming && phase_ == phase::responding &&
-            in_.size() >= request_consumed_ + config_.limits.max_lookahead) {
-            // Pipelined look-ahead is bounded: the rest waits in the kernel until this
-            // response is done (a client cannot grow the buffer behind a long poll).
-            read_paused_ = true;
-            drained = true;
-            break;
+        // While a response is pending, the request it answers has views into in_: the buffer
+        // must not move. Read only into the room behind it and only up to the look-ahead bound;
+        // the rest waits in the kernel until the response is done (a client cannot grow the
+        // buffer behind a long poll).
+        const bool holding_request =
+            !body_streaming && phase_ == phase::responding && in_.capacity() != 0;
+        std::size_t lookahead_room = 0;
+        if (holding_request) {
+            const std::size_t ahead = in_.size() - request_consumed_;
+            const std::size_t bound = config_.limits.max_lookahead;
+            lookahead_room = ahead < bound ? std::min(bound - ahead, in_.tail_room()) : 0;
+            if (lookahead_room == 0) {
+                read_paused_ = true;
+                drained = true;
+                break;
+            }
         }
         if (!body_streaming && phase_ != phase::lingering &&
             (output_full() || close_after_output_)) {
@@ -108,17 +119,22 @@ void connection::on_readable(bool until_eof) {
             break;
         }
         if (in_.capacity() == 0) in_ = worker_.take_buffer();
-        std::size_t want = 4096;
-        if (phase_ == phase::body_length) {
-            const std::size_t total = head_len_ + static_cast<std::size_t>(framing_.content_length);
-            const std::size_t needed = total > in_.size() ? total - in_.size() : 0;
-            want = std::min<std::size_t>(std::max(needed, want), 1 << 20);
+        char* dst = in_.data() + in_.size();
+        std::size_t room = lookahead_room;
+        if (!holding_request) {
+            std::size_t want = 4096;
+            if (phase_ == phase::body_length) {
+                const std::size_t total =
+                    head_len_ + static_cast<std::size_t>(framing_.content_length);
+                const std::size_t needed = total > in_.size() ? total - in_.size() : 0;
+                want = std::min<std::size_t>(std::max(needed, want), 1 << 20);
+            }
+            dst = in_.prepare(want);
+            room = in_.tail_room();
         }
-        char* dst = in_.prepare(want);
-        const std::size_t room = in_.tail_room();
         const ssize_t n = io_->read(dst, room);
         if (n > 0) {
-            last_activity_ = loop_.now();
+            last_activity_ = last_read_ = loop_.now();
             if (phase_ == phase::lingering) {
                 // Discard: the client is still sending what we will not read.
                 lingered_bytes_ += static_cast<std::size_t>(n);
@@ -194,26 +210,38 @@ bool connection::receiving_body() const noexcept {
 }
 
 void connection::start_body_window() noexcept {
+    reader_gone_at_ = 0;
     body_window_start_ = loop_.now();
     body_window_bytes_ = 0;
     body_window_paused_ = false;
 }
 
-void connection::body_too_slow() {
+void connection::body_too_slow(const char* reason) {
     // RFC 9110 §15.5.9: the server would not wait any longer for the body.
-    if (streaming_body_) {
-        if (auto reader = std::exchange(body_reader_, nullptr))
-            reader(make_error_code(errc::timed_out), {}, true);
-        if (phase_ == phase::closed) return;
-        if (session_.response_started()) {
-            close_reason_ = make_error_code(errc::timed_out);
-            abort();
-            return;
-        }
-    }
-    respond_error(408, "request body arrived too slowly");
+    if (streaming_body_)
+        fail_streamed_body(make_error_code(errc::timed_out), 408, reason);
+    else
+        respond_error(408, reason);
+    if (phase_ == phase::closed) return;
     flush();
     refresh_timer();
+}
+
+void connection::fail_streamed_body(std::error_code why, int status, const char* reason) {
+    if (auto reader = std::exchange(body_reader_, nullptr)) reader(why, {}, true);
+    if (phase_ == phase::closed) return;
+    if (phase_ != phase::responding || !streaming_body_ || session_.response_finished()) {
+        // The application answered in its callback: that answer stands, and the unread rest
+        // of the body means the connection closes after it.
+        close_after_output_ = true;
+        return;
+    }
+    if (session_.response_started()) {
+        close_reason_ = why;
+        abort(); // part of the answer is out: the only honest end is a reset
+        return;
+    }
+    respond_error(status, reason);
 }
 
 void connection::process() {
@@ -254,8 +282,10 @@ void connection::process() {
                     body_raw_ = body_decoded_;
                 }
                 const std::size_t held = in_.size() - head_len_;
+                // In steps, to touch the shared count rarely; near the budget's end, exactly.
                 if (held > body_reserved_ &&
-                    !reserve_body(std::max(held, body_reserved_ + body_budget_step))) {
+                    !reserve_body(std::max(held, body_reserved_ + body_budget_step)) &&
+                    !reserve_body(held)) {
                     respond_error(503, "too many request bodies in progress");
                     return;
                 }
@@ -479,6 +509,14 @@ void connection::read_body(session&, body_callback on_piece) {
         on_piece(make_error_code(errc::busy), {}, false);
         return;
     }
+    if (reader_gone_at_ != 0) {
+        // The server did not wait for the body while the handler was busy elsewhere: that
+        // time counts against neither the rate window nor the gap between reads.
+        const std::int64_t now = loop_.now();
+        body_window_start_ = std::min(now, body_window_start_ + (now - reader_gone_at_));
+        last_read_ = std::max(last_read_, now);
+        reader_gone_at_ = 0;
+    }
     body_reader_ = std::move(on_piece);
     if (!continue_sent_) {
         // RFC 9110 §10.1.1: ask for the body only now that the handler wants it.
@@ -549,14 +587,7 @@ void connection::try_deliver_body() {
         } else {
             const auto r = chunked_.decode(in_.data(), in_.data(), in_.size(), trailers_);
             if (r.kind == chunked_decoder::result::error) {
-                auto reader = std::exchange(body_reader_, nullptr);
-                reader(make_error_code(errc::invalid_argument), {}, true);
-                if (phase_ == phase::closed) break;
-                if (!session_.response_started()) {
-                    respond_error(r.status, r.reason);
-                } else {
-                    abort();
-                }
+                fail_streamed_body(make_error_code(errc::invalid_argument), r.status, r.reason);
                 break;
             }
             piece = {in_.data(), r.produced};
@@ -575,6 +606,7 @@ void connection::try_deliver_body() {
             detail::request_access::set_trailers(
                 session_.request(), header_view({trailers_, chunked_.trailer_count()}));
         auto reader = std::exchange(body_reader_, nullptr);
+        reader_gone_at_ = loop_.now();
         reader({}, piece, last);
         if (phase_ == phase::closed) break;
         in_.consume(used);
@@ -803,6 +835,14 @@ void connection::maybe_complete_response() {
     head_len_ = 0;
     head_ = {};
     detail::session_access::reset(session_);
+    if (in_.capacity() > detail::worker::buffer_size && in_.size() <= detail::worker::buffer_size) {
+        // What a large body grew is not kept behind the next request (which may be a long
+        // poll): the bytes read ahead move to a pooled buffer. Nothing points into in_ now.
+        detail::byte_buffer small = worker_.take_buffer();
+        std::memcpy(small.prepare(in_.size()), in_.data(), in_.size());
+        small.commit(in_.size());
+        in_ = std::move(small);
+    }
     // Requests that arrived behind this response wait in the buffer (or in the kernel, when
     // the look-ahead bound stopped reading).
     if (!batching_ && (!in_.empty() || read_paused_)) {
@@ -835,6 +875,7 @@ void connection::respond_error(int status, const char* reason) {
     head_sent_ = false;
     body_sent_ = 0;
     queue_response(send_flags::none, {});
+    if (phase_ == phase::closed) return; // the write failed: nothing is left to answer
     response_done_ = false;
     phase_ = phase::head;
     detail::session_access::reset(session_);
@@ -862,8 +903,7 @@ void connection::flush() {
             if (r.blocked) {
                 if (!send_blocked_) {
                     send_blocked_ = true;
-                    send_window_start_ = loop_.now();
-                    send_window_bytes_ = 0;
+                    start_send_window();
                 } else {
                     send_window_bytes_ += r.written;
                 }
@@ -896,6 +936,7 @@ void connection::after_output_drained() {
         if (phase_ == phase::closed) return;
         loop_.schedule_read(this);
     }
+    park_idle_buffers(); // e.g. after a response that finished outside a read
 }
 
 void connection::on_peer_eof() {
@@ -979,21 +1020,38 @@ void connection::close() {
 std::int64_t connection::current_deadline() const noexcept {
     const timeouts& t = config_.timeouts;
     if (phase_ == phase::lingering) return linger_until_;
-    if (send_blocked_) return deadline_after(send_window_start_, t.send_grace);
+    const auto earliest = [](std::int64_t a, std::int64_t b) {
+        return a == 0 ? b : b == 0 ? a : std::min(a, b);
+    };
+    const std::int64_t send = send_blocked_ ? deadline_after(send_window_start_, t.send_grace) : 0;
     if (receiving_body()) {
         // A body the server waits for must keep coming (body_read) and come fast enough on
-        // average (min_body_rate over each body_grace window).
-        const std::int64_t gap = deadline_after(last_activity_, t.body_read);
+        // average (min_body_rate over each body_grace window), even while a response to an
+        // earlier request is still being sent.
+        const std::int64_t gap = deadline_after(last_read_, t.body_read);
         const std::int64_t window =
             t.min_body_rate ? deadline_after(body_window_start_, t.body_grace) : 0;
-        return gap == 0 ? window : window == 0 ? gap : std::min(gap, window);
+        return earliest(send, earliest(gap, window));
     }
+    if (send_blocked_) return send;
     // Otherwise the application decides when the response ends.
     if (phase_ == phase::responding) return 0;
     if (head_started_ != 0 && (!in_.empty() || last_activity_ == head_started_))
         return deadline_after(head_started_, t.request_head);
     if (out_.empty()) return deadline_after(last_activity_, t.keep_alive);
     return 0;
+}
+
+std::size_t connection::unacknowledged_bytes() const noexcept {
+    int queued = 0;
+    if (::ioctl(fd_, SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
+    return static_cast<std::size_t>(queued);
+}
+
+void connection::start_send_window() noexcept {
+    send_window_start_ = loop_.now();
+    send_window_bytes_ = 0;
+    send_window_queued_ = unacknowledged_bytes();
 }
 
 void connection::refresh_timer() {
@@ -1019,47 +1077,51 @@ void connection::on_timeout() {
         abort(); // the client neither closed nor stopped sending in time
         return;
     }
-    if (send_blocked_) {
+    if (send_blocked_ && t.send_grace.count() > 0 &&
+        now >= send_window_start_ + t.send_grace.count()) {
+        // What the client took is what it acknowledged: bytes written in the window, less
+        // what still waits in the kernel (EPOLLOUT comes late with a large send buffer).
+        const std::size_t queued = unacknowledged_bytes();
+        const std::uint64_t drained =
+            send_window_bytes_ + send_window_queued_ -
+            std::min<std::uint64_t>(queued, send_window_bytes_ + send_window_queued_);
         const double seconds = static_cast<double>(now - send_window_start_) / 1000.0;
-        if (static_cast<double>(send_window_bytes_) <
-            static_cast<double>(t.min_send_rate) * seconds) {
+        if (static_cast<double>(drained) < static_cast<double>(t.min_send_rate) * seconds) {
             close_reason_ = make_error_code(errc::timed_out);
             abort(); // the client reads slower than the minimum send rate
             return;
         }
-        send_window_start_ = now;
-        send_window_bytes_ = 0;
+        start_send_window();
+    }
+    if (receiving_body()) {
+        if (t.min_body_rate && t.body_grace.count() > 0 &&
+            now >= body_window_start_ + t.body_grace.count()) {
+            const double seconds = static_cast<double>(now - body_window_start_) / 1000.0;
+            if (!body_window_paused_ && static_cast<double>(body_window_bytes_) <
+                                            static_cast<double>(t.min_body_rate) * seconds) {
+                body_too_slow("request body arrived too slowly");
+                return;
+            }
+            start_body_window();
+        }
+        if (t.body_read.count() > 0 && now >= last_read_ + t.body_read.count()) {
+            body_too_slow("request body not received in time");
+            return;
+        }
         refresh_timer();
         return;
     }
-    if (receiving_body() && t.min_body_rate && t.body_grace.count() > 0 &&
-        now >= body_window_start_ + t.body_grace.count()) {
-        const double seconds = static_cast<double>(now - body_window_start_) / 1000.0;
-        const bool judged = !body_window_paused_;
-        if (judged && static_cast<double>(body_window_bytes_) <
-                          static_cast<double>(t.min_body_rate) * seconds) {
-            body_too_slow();
-            return;
-        }
-        start_body_window();
-        if (t.body_read.count() == 0 || now < last_activity_ + t.body_read.count()) {
-            refresh_timer();
-            return;
-        }
-    }
-    if (phase_ == phase::responding) {
-        close_reason_ = make_error_code(errc::timed_out); // a streamed body stopped coming
-        abort();
+    if (send_blocked_ || phase_ == phase::responding) {
+        refresh_timer();
         return;
     }
-    if (phase_ == phase::body_length || phase_ == phase::body_chunked) {
-        respond_error(408, "request body not received in time");
-    } else if (!in_.empty()) {
+    if (!in_.empty()) {
         respond_error(408, "request head not received in time");
     } else {
         close(); // idle keep-alive connection (or one that never sent anything)
         return;
     }
+    if (phase_ == phase::closed) return;
     flush();
     refresh_timer();
 }

@@ -73,6 +73,8 @@ class connection final : public detail::io_watcher, public detail::session_strea
     void begin_lingering_close();
     void close();
     std::int64_t current_deadline() const noexcept;
+    std::size_t unacknowledged_bytes() const noexcept;
+    void start_send_window() noexcept;
     void refresh_timer();
     void on_timeout();
     bool output_full() const noexcept;
@@ -82,7 +84,10 @@ class connection final : public detail::io_watcher, public detail::session_strea
     void release_body() noexcept;
     bool receiving_body() const noexcept;
     void start_body_window() noexcept;
-    void body_too_slow();
+    void body_too_slow(const char* reason);
+    /// A streamed body cannot go on: the reader learns `why`, then the request is answered
+    /// with `status` unless the application answered (or started to) already.
+    void fail_streamed_body(std::error_code why, int status, const char* reason);
 
     detail::worker& worker_;
     detail::event_loop& loop_;
@@ -109,16 +114,19 @@ class connection final : public detail::io_watcher, public detail::session_strea
     std::size_t body_raw_ = 0;     // chunked: raw bytes consumed after the head
     std::size_t body_decoded_ = 0; // chunked: payload bytes compacted after the head
     std::size_t unsent_responses_ = 0;
-    std::int64_t head_started_ = 0; // when the current head's first byte arrived (0: none)
-    std::int64_t last_activity_ = 0;
+    std::int64_t head_started_ = 0;  // when the current head's first byte arrived (0: none)
+    std::int64_t last_activity_ = 0; // last read or write
+    std::int64_t last_read_ = 0;     // last read: what a body's gap deadline counts from
     std::int64_t linger_until_ = 0;
     std::int64_t send_window_start_ = 0;
-    std::uint64_t send_window_bytes_ = 0;
+    std::uint64_t send_window_bytes_ = 0;  // written in the window
+    std::uint64_t send_window_queued_ = 0; // unacknowledged in the kernel when it began
     std::size_t lingered_bytes_ = 0;
     std::size_t body_reserved_ = 0;       // of the server's buffered-body budget
     std::int64_t body_window_start_ = 0;  // min_body_rate: the window being measured
     std::uint64_t body_window_bytes_ = 0; // body bytes read in it
     bool body_window_paused_ = false;     // the server stopped reading in it: not judged
+    std::int64_t reader_gone_at_ = 0;     // streamed body: when the handler last took a piece
     bool close_after_output_ = false;     // no more requests: close once out_ is sent
     bool read_paused_ = false;            // stopped reading for back-pressure
     bool send_blocked_ = false;           // the socket refused part of out_

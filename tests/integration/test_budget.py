@@ -11,8 +11,11 @@ Memory bounds are on the server's RSS growth with generous margins, and only out
 server is bounded in every build.
 """
 
+import contextlib
+import os
 import socket
 import struct
+import tempfile
 import threading
 import time
 import unittest
@@ -405,6 +408,128 @@ class ConnectionLimit(unittest.TestCase):
                     extra.recv(1)
                 socks.pop(0).close()
                 self.assertEqual(ResponseReader(extra, timeout=10).read_response().status, 200)
+            finally:
+                for s in socks:
+                    s.close()
+
+
+class FoundInReview(unittest.TestCase):
+    """Holes a review of the budget work found, each with its repro."""
+
+    def test_lookahead_never_moves_the_pending_requests_bytes(self):
+        # The look-ahead read used to grow or shift the buffer the pending request's views
+        # pointed into (use-after-free under ASan; a wrong User-Agent in the log otherwise).
+        log = os.path.join(tempfile.mkdtemp(prefix="wharf-log-"), "access.log")
+        ua = "U" * 3800
+        with WharfServer(["--access-log", log, "--access-log-format", "combined"],
+                         workers=1) as srv:
+            with socket.create_connection((srv.host, srv.port), timeout=10) as s:
+                s.sendall(("GET /wait?ms=500 HTTP/1.1\r\nHost: t\r\nUser-Agent: %s\r\n\r\n"
+                           % ua).encode())
+                time.sleep(0.1)
+                s.sendall(b"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n")
+                reader = ResponseReader(s)
+                self.assertEqual(reader.read_response().body, b"waited 500 ms")
+                self.assertEqual(reader.read_response().body, b"Hello, World!")
+            self.assertTrue(srv.alive())
+        with open(log) as f:
+            first = f.readline()
+        self.assertIn('"GET /wait?ms=500 HTTP/1.1" 200', first)
+        self.assertTrue(first.rstrip().endswith('"%s"' % ua), first[-80:])
+
+    def test_an_error_after_a_large_head_logs_no_stale_fields(self):
+        log = os.path.join(tempfile.mkdtemp(prefix="wharf-log-"), "access.log")
+        with WharfServer(["--access-log", log, "--access-log-format", "combined"],
+                         workers=1) as srv:
+            with socket.create_connection((srv.host, srv.port), timeout=10) as s:
+                fields = "".join("X-F%d: v\r\n" % i for i in range(40))
+                s.sendall(("GET /plaintext HTTP/1.1\r\nHost: t\r\n%s\r\n" % fields).encode())
+                reader = ResponseReader(s)
+                self.assertEqual(reader.read_response().status, 200)
+                time.sleep(0.1)  # the connection goes idle and frees what the head grew
+                s.sendall(b"GET / HTTP/1.1\r\nno colon here\r\n\r\n")
+                self.assertEqual(reader.read_response().status, 400)
+            self.assertTrue(srv.alive())
+        with open(log) as f:
+            lines = f.readlines()
+        self.assertEqual(len(lines), 2)
+        self.assertIn('" 400 ', lines[1])
+
+    def test_a_reader_at_a_steady_pace_is_not_cut_off(self):
+        # The send rate used to count only what EPOLLOUT-driven writes took; with a large send
+        # buffer that edge comes late, and a client reading 100 KB/s was reset.
+        with WharfServer(["--send-grace", "1000", "--min-send-rate", "20000"], workers=1) as srv:
+            with socket.create_connection((srv.host, srv.port), timeout=10) as s:
+                s.sendall(b"GET /bytes?n=1073741824 HTTP/1.1\r\nHost: t\r\n\r\n")
+                got, started = 0, time.monotonic()
+                while time.monotonic() - started < 6:  # six send-grace windows
+                    data = s.recv(10 * KIB)
+                    self.assertTrue(data, "closed after %d bytes" % got)
+                    got += len(data)
+                    time.sleep(0.1)  # ~100 KB/s: five times the minimum
+                self.assertGreater(got, 300 * KIB)
+
+    def test_a_body_behind_a_long_download_still_has_deadlines(self):
+        # A pipelined POST whose body never comes, behind a download the client reads: its
+        # reservation used to last as long as the download.
+        args = ["--max-buffered-body-bytes", str(8 * MIB), "--body-read-timeout", "1500",
+                "--body-grace", "1000"]
+        with WharfServer(args, workers=1) as srv:
+            with socket.create_connection((srv.host, srv.port), timeout=10) as a:
+                a.sendall(b"GET /bytes?n=1073741824 HTTP/1.1\r\nHost: t\r\n\r\n"
+                          b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 8000000\r\n\r\n")
+                stop = threading.Event()
+
+                def slow_read():
+                    with contextlib.suppress(OSError):
+                        while not stop.is_set() and a.recv(64 * KIB):
+                            time.sleep(0.02)
+
+                reader = threading.Thread(target=slow_read, daemon=True)
+                reader.start()
+                try:
+                    body = b"x" * 500_000
+                    upload = (b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 500000\r\n\r\n"
+                              + body)
+
+                    def other_upload():
+                        with socket.create_connection((srv.host, srv.port), timeout=10) as b:
+                            b.sendall(upload)
+                            return ResponseReader(b).read_response().status
+
+                    self.assertTrue(wait_for(lambda: other_upload() == 200, 10, interval=0.5),
+                                    "the stalled body's reservation was never released")
+                finally:
+                    stop.set()
+                    reader.join(5)
+
+    def test_a_tiny_budget_still_takes_a_small_chunked_body(self):
+        with WharfServer(["--max-buffered-body-bytes", "32768"], workers=1) as srv:
+            with socket.create_connection((srv.host, srv.port), timeout=10) as s:
+                s.sendall(chunked_head("/echo") + b"5\r\n01234\r\n")
+                time.sleep(0.1)
+                s.sendall(b"5\r\n56789\r\n0\r\n\r\n")
+                resp = ResponseReader(s).read_response()
+                self.assertEqual((resp.status, resp.body), (200, b"0123456789"))
+
+    def test_a_large_body_is_not_kept_behind_a_long_poll(self):
+        if binary_is_asan():
+            self.skipTest("ASan keeps freed memory resident (quarantine): RSS says nothing")
+        with WharfServer(workers=1) as srv:
+            rss_before = rss_bytes(srv.proc.pid)
+            socks = []
+            try:
+                for _ in range(10):
+                    s = socket.create_connection((srv.host, srv.port), timeout=10)
+                    socks.append(s)
+                    s.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n"
+                              % (4 * MIB) + b"b" * (4 * MIB)
+                              + b"GET /wait?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n")
+                    self.assertEqual(len(ResponseReader(s).read_response().body), 4 * MIB)
+                time.sleep(0.3)
+                grown = rss_bytes(srv.proc.pid) - rss_before
+                # Before: each pending /wait kept the 4 MiB buffer (+40 MiB).
+                self.assertLess(grown, 16 * MIB, "RSS grew by %d bytes" % grown)
             finally:
                 for s in socks:
                     s.close()
