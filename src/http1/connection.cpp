@@ -870,6 +870,8 @@ void connection::respond_error(int status, const char* reason) {
                                      head_.method.empty() ? std::string_view("-") : head_.method,
                                      head_.target, 1, head_.minor);
     detail::set_error_response(session_.response(), status, reason);
+    // A full body budget passes: say when to try again (RFC 9110 §10.2.3).
+    if (status == 503) session_.response().set_header("Retry-After", "1");
     phase_ = phase::responding;
     response_keep_alive_ = false;
     head_sent_ = false;

@@ -269,6 +269,8 @@ class SlowBodies(unittest.TestCase):
                     second.sendall(head)
                     resp = ResponseReader(second).read_response()
                     self.assertEqual(resp.status, 503)
+                    self.assertEqual(resp.header("Retry-After"), "1")
+                    self.assertEqual(resp.header("Connection"), "close")
                 # The first completes; its bytes leave the budget once it is answered.
                 first.sendall(b"a" * (2 * MIB))
                 resp = ResponseReader(first, timeout=15).read_response()
