@@ -141,9 +141,8 @@ void worker::give_send_buffer(std::string&& b) {
 }
 
 void worker::slot_freed() {
+    // Resuming runs accept_from on every listener, which takes a held client first.
     if (paused_at_limit_ && !accept_retry_.armed()) pause_accepting(false);
-    for (auto& a : acceptors_) // a held client is taken even when no listener is readable
-        if (held_.fd >= 0 && held_.local == &a->local) accept_from(*a);
 }
 
 void worker::accept_from(acceptor& a) {

@@ -198,6 +198,16 @@ bool connection::reserve_body(std::size_t bytes) {
     return true;
 }
 
+bool connection::reserve_body_or_refuse(std::size_t bytes, std::size_t step) {
+    // In steps, to touch the shared count rarely; near the budget's end, exactly.
+    if (bytes <= body_reserved_ || reserve_body(std::max(bytes, body_reserved_ + step)) ||
+        reserve_body(bytes))
+        return true;
+    // Slow uploads together may not pin more than the server's body budget.
+    respond_error(503, "too many request bodies in progress");
+    return false;
+}
+
 void connection::release_body() noexcept {
     if (body_reserved_ == 0) return;
     worker_.state().body_bytes.give(body_reserved_);
@@ -281,20 +291,10 @@ void connection::process() {
                     in_.shrink_by(framing);
                     body_raw_ = body_decoded_;
                 }
-                const std::size_t held = in_.size() - head_len_;
-                // In steps, to touch the shared count rarely; near the budget's end, exactly.
-                if (held > body_reserved_ &&
-                    !reserve_body(std::max(held, body_reserved_ + body_budget_step)) &&
-                    !reserve_body(held)) {
-                    respond_error(503, "too many request bodies in progress");
-                    return;
-                }
+                (void)reserve_body_or_refuse(in_.size() - head_len_, body_budget_step);
                 return;
             }
-            if (!reserve_body(body_decoded_)) {
-                respond_error(503, "too many request bodies in progress");
-                return;
-            }
+            if (!reserve_body_or_refuse(body_decoded_, 0)) return;
             finish_request({base, body_decoded_}, head_len_ + body_raw_);
             break;
         }
@@ -373,11 +373,8 @@ bool connection::start_request() {
             respond_error(413, "request body too large");
             return false;
         }
-        if (!reserve_body(static_cast<std::size_t>(framing_.content_length))) {
-            // Slow uploads together may not pin more than the server's body budget.
-            respond_error(503, "too many request bodies in progress");
+        if (!reserve_body_or_refuse(static_cast<std::size_t>(framing_.content_length), 0))
             return false;
-        }
         start_body_window();
         phase_ = phase::body_length;
         break;

@@ -81,6 +81,8 @@ class connection final : public detail::io_watcher, public detail::session_strea
     bool idle() const noexcept { return phase_ == phase::head && in_.empty() && out_.empty(); }
     void park_idle_buffers();
     bool reserve_body(std::size_t bytes);
+    /// Holds `bytes` of the body budget (taking `step` more when it can); else answers 503.
+    bool reserve_body_or_refuse(std::size_t bytes, std::size_t step);
     void release_body() noexcept;
     bool receiving_body() const noexcept;
     void start_body_window() noexcept;
