@@ -14,6 +14,10 @@
 
 namespace wharf {
 
+namespace detail {
+struct source_access;
+}
+
 /// What one body_source::read produced.
 struct source_read {
     enum status_t : std::uint8_t {
@@ -58,13 +62,13 @@ class body_source {
         if (hook) hook();
     }
 
-    /// Internal: the library's wake-up for notify_readable().
+  private:
+    friend struct detail::source_access;
     void set_readable_hook(std::function<void()> hook) {
         std::lock_guard lock(mutex_);
         hook_ = std::move(hook);
     }
 
-  private:
     std::mutex mutex_;
     std::function<void()> hook_;
 };

@@ -3,7 +3,10 @@
 // fills them in through these, so their public interface stays read-mostly.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "http/session_stream.hpp"
 #include "wharf/session.hpp"
@@ -35,6 +38,24 @@ struct request_access {
     /// Sets raw path and query; decodes the path. False when the path cannot be decoded.
     static bool set_path(request& r, std::string_view raw_path, std::string_view query);
     static auto& params(request& r) noexcept { return r.params_; }
+    /// The bytes behind the request's views moved from old_begin to new_begin: every view
+    /// into [old_begin, old_begin + length) follows them (views elsewhere stay).
+    static void rebase(request& r, const char* old_begin, std::size_t length,
+                       const char* new_begin) noexcept {
+        const auto from = reinterpret_cast<std::uintptr_t>(old_begin);
+        const auto move = [&](std::string_view& v) {
+            const auto at = reinterpret_cast<std::uintptr_t>(v.data());
+            if (v.data() != nullptr && at >= from && at - from <= length)
+                v = {new_begin + (at - from), v.size()};
+        };
+        for (std::string_view* v :
+             {&r.method_name_, &r.target_, &r.path_, &r.raw_path_, &r.query_, &r.host_, &r.body_})
+            move(*v);
+        for (auto& [name, value] : r.params_) {
+            move(name);
+            move(value);
+        }
+    }
     /// Forgets the request: no view into the connection's buffers survives it (they may be
     /// freed or reused once the request is over).
     static void reset(request& r) noexcept {
@@ -52,6 +73,10 @@ struct request_access {
 
 struct response_access {
     static constexpr std::size_t keep_capacity = 4096;
+    /// Non-memory pieces (and memory sealed before them) waiting to be sent, in order.
+    static std::vector<body_piece>& pieces(response& r) noexcept { return r.pieces_; }
+    /// The in-memory bytes appended since the last piece.
+    static std::string& memory(response& r) noexcept { return r.body_; }
     static bool wants_default_body(const response& r) noexcept { return r.default_body_; }
     static void reset(response& r) noexcept {
         r.status_ = 200;
@@ -69,6 +94,13 @@ struct response_access {
         r.process_ranges_ = false;
         r.etag_.clear();
         r.last_modified_.reset();
+    }
+};
+
+struct source_access {
+    /// The library's wake-up for body_source::notify_readable().
+    static void set_readable_hook(body_source& s, std::function<void()> hook) {
+        s.set_readable_hook(std::move(hook));
     }
 };
 

@@ -53,7 +53,13 @@ void report_handler_exception(session& s, std::exception_ptr e) noexcept {
     if (!s.response_started()) set_error_response(s.response(), 500);
 }
 
-bool dispatch(const router& routes, session& s) {
+route_match find_route(const router& routes, session& s) {
+    request& req = s.request();
+    if (req.target() == "*") return {};
+    return routes.match(req.method(), req.path(), request_access::params(req));
+}
+
+bool dispatch(const route_match& m, session& s) {
     request& req = s.request();
     response& res = s.response();
 
@@ -66,8 +72,6 @@ bool dispatch(const router& routes, session& s) {
         return false;
     }
 
-    auto& params = request_access::params(req);
-    const route_match m = routes.match(req.method(), req.path(), params);
     if (!m.target) {
         if (req.method() == method::other || req.method() == method::connect) {
             set_error_response(res, 501, "method not implemented");

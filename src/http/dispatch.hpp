@@ -10,9 +10,14 @@
 
 namespace wharf::detail {
 
+/// The route for the session's request (its method and decoded path), with the path's
+/// parameters stored in the request. Nothing for the "*" target.
+route_match find_route(const router& routes, session& s);
+
+/// Calls the route's handler, or answers what routing answers (404, 405, 501, OPTIONS, "*").
 /// Returns true when the handler threw (the response is then a 500, unless the handler had
 /// already started sending it).
-bool dispatch(const router& routes, session& s);
+bool dispatch(const route_match& route, session& s);
 
 /// Logs an exception that escaped a handler (with the request line) and, when nothing was sent
 /// yet, replaces the response with a 500. Whoever catches decides what happens next.

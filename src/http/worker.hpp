@@ -10,6 +10,7 @@
 
 #include "http/access_log.hpp"
 #include "http/date_line.hpp"
+#include "http/exchange.hpp"
 #include "http/shared_limit.hpp"
 #include "loop/event_loop.hpp"
 #include "net/byte_buffer.hpp"
@@ -49,6 +50,8 @@ class worker {
     event_loop& loop() noexcept { return loop_; }
     const server_state& state() const noexcept { return state_; }
     access_logger& logger() noexcept { return logger_; }
+    /// What this worker lends the exchanges on its loop.
+    const exchange_services& services() const noexcept { return services_; }
     std::vector<header_field>& scratch_fields() noexcept { return scratch_fields_; }
     /// The "Date: ...\r\n" line for the loop's current second.
     std::string_view date_line() { return date_.at(loop_.wall_seconds()); }
@@ -83,6 +86,7 @@ class worker {
     const server_state& state_;
     event_loop loop_;
     access_logger logger_;
+    exchange_services services_;
     detail::date_line date_;
     std::vector<header_field> scratch_fields_;
     std::vector<byte_buffer> buffer_pool_;

@@ -11,9 +11,6 @@
 #include <unistd.h>
 
 #include "http/access.hpp"
-#include "http/dispatch.hpp"
-#include "http/ranges.hpp"
-#include "http/uri.hpp"
 #include "http1/chunk_framer.hpp"
 #include "http1/serializer.hpp"
 #include "wharf/status.hpp"
@@ -38,10 +35,9 @@ connection::connection(detail::worker& w, int fd, const address& peer, const add
     : worker_(w), loop_(w.loop()), config_(w.state().config), fd_(fd), socket_(fd), io_(&socket_),
       peer_(peer), local_(local),
       timer_([](void* self) { static_cast<connection*>(self)->on_timeout(); }, this),
+      exchange_(*this, w.services(), &peer_, &local_),
       chunked_({config_.limits.max_chunk_extension, config_.limits.max_trailer_bytes,
                 config_.limits.max_body_size}) {
-    detail::request_access::set_addresses(session_.request(), &peer_, &local_);
-    detail::session_access::set_stream(session_, this);
     self_ = std::make_shared<connection*>(this);
 }
 
@@ -129,8 +125,11 @@ void connection::on_readable(bool until_eof) {
                 const std::size_t needed = total > in_.size() ? total - in_.size() : 0;
                 want = std::min<std::size_t>(std::max(needed, want), 1 << 20);
             }
+            const char* before = in_.data();
             dst = in_.prepare(want);
             room = in_.tail_room();
+            // A body that does not fit moves the buffer: the head's views follow it.
+            if (in_.data() != before) move_views(before, in_.size(), in_.data());
         }
         const ssize_t n = io_->read(dst, room);
         if (n > 0) {
@@ -240,13 +239,14 @@ void connection::body_too_slow(const char* reason) {
 void connection::fail_streamed_body(std::error_code why, int status, const char* reason) {
     if (auto reader = std::exchange(body_reader_, nullptr)) reader(why, {}, true);
     if (phase_ == phase::closed) return;
-    if (phase_ != phase::responding || !streaming_body_ || session_.response_finished()) {
+    const session& s = exchange_.session();
+    if (phase_ != phase::responding || !streaming_body_ || s.response_finished()) {
         // The application answered in its callback: that answer stands, and the unread rest
         // of the body means the connection closes after it.
         close_after_output_ = true;
         return;
     }
-    if (session_.response_started()) {
+    if (s.response_started()) {
         close_reason_ = why;
         abort(); // part of the answer is out: the only honest end is a reset
         return;
@@ -351,7 +351,6 @@ bool connection::start_request() {
         return false;
     }
     head_len_ = r.consumed;
-    head_base_ = in_.data();
     scan_from_ = 0;
     fields_.assign(scratch.begin(),
                    scratch.begin() + static_cast<std::ptrdiff_t>(head_.num_headers));
@@ -360,12 +359,19 @@ bool connection::start_request() {
         respond_error(framing_.status, framing_.reason);
         return false;
     }
+    const auto started = exchange_.start({head_.method, head_.target, head_.major, head_.minor,
+                                          header_view(fields_), framing_.host, framing_.keep_alive,
+                                          framing_.body != request_framing::none});
+    if (started.status) {
+        respond_error(started.status, started.reason);
+        return false;
+    }
     switch (framing_.body) {
     case request_framing::none:
         finish_request({}, head_len_);
         return true;
     case request_framing::length:
-        if (wants_streamed_body()) {
+        if (started.stream_body) {
             start_streamed_request();
             return true;
         }
@@ -379,7 +385,7 @@ bool connection::start_request() {
         phase_ = phase::body_length;
         break;
     case request_framing::chunked:
-        if (wants_streamed_body()) {
+        if (started.stream_body) {
             start_streamed_request();
             return true;
         }
@@ -394,108 +400,39 @@ bool connection::start_request() {
     return true;
 }
 
-void connection::refresh_head_views() {
-    if (streaming_body_ || head_len_ == 0 || in_.data() == head_base_) return;
-    // The buffer moved while the body arrived: the head's views must be taken again.
-    const head_limits limits{config_.limits.max_request_line, config_.limits.max_header_bytes};
-    auto& scratch = worker_.scratch_fields();
-    (void)parse_request_head(in_.data(), head_len_, head_, scratch, limits);
-    fields_.assign(scratch.begin(),
-                   scratch.begin() + static_cast<std::ptrdiff_t>(head_.num_headers));
-    framing_ = analyze_request(head_, fields_);
-    head_base_ = in_.data();
+void connection::move_views(const char* old_begin, std::size_t length, const char* new_begin) {
+    // The head was parsed once; when its bytes move, its views follow them.
+    const auto from = reinterpret_cast<std::uintptr_t>(old_begin);
+    const auto move = [&](std::string_view& v) {
+        const auto at = reinterpret_cast<std::uintptr_t>(v.data());
+        if (v.data() != nullptr && at >= from && at - from <= length)
+            v = {new_begin + (at - from), v.size()};
+    };
+    move(head_.method);
+    move(head_.target);
+    move(framing_.host);
+    for (auto& f : fields_) {
+        move(f.name);
+        move(f.value);
+    }
+    exchange_.rebase(old_begin, length, new_begin);
 }
 
 void connection::finish_request(std::string_view body, std::size_t consumed) {
-    using detail::request_access;
-    refresh_head_views();
-    request& req = session_.request();
-    request_access::set_line(req, head_.method, head_.target, head_.major, head_.minor);
-    request_access::set_headers(req, header_view(fields_), framing_.host);
-    request_access::set_body(req, body);
+    exchange_.set_body(body);
     if (framing_.body == request_framing::chunked && !streaming_body_)
-        request_access::set_trailers(req, header_view({trailers_, chunked_.trailer_count()}));
-
-    const bool keep_alive = framing_.keep_alive && !worker_.draining() && !peer_eof_;
-    request_access::set_keep_alive(req, framing_.keep_alive);
-
-    detail::target_parts target;
-    if (!detail::split_target(head_.target, target) ||
-        (target.form == detail::target_parts::authority_form && req.method() != method::connect)) {
-        respond_error(400, "malformed request target");
-        return;
-    }
-    if (target.form == detail::target_parts::absolute_form)
-        request_access::set_host(req, target.authority);
-    if (!request_access::set_path(req, target.path, target.query)) {
-        respond_error(400, "malformed percent-encoding in path");
-        return;
-    }
-
+        exchange_.set_trailers(header_view({trailers_, chunked_.trailer_count()}));
     phase_ = phase::responding;
     request_consumed_ = consumed;
-    response_keep_alive_ = keep_alive;
-    head_sent_ = false;
-    body_sent_ = 0;
-    send_pending_ = false;
-    response_done_ = false;
-    in_dispatch_ = true;
-    const bool threw = detail::dispatch(worker_.state().routes, session_);
-    in_dispatch_ = false;
+    response_keep_alive_ = framing_.keep_alive && !worker_.draining() && !peer_eof_;
+    exchange_.run();
     if (phase_ == phase::closed) return;
-    if (threw && session_.response_started()) {
-        // Part of the response is out: the only honest end is to cut the connection.
-        abort();
-        return;
-    }
-    if (!session_.response_started() && !detail::session_access::left_work_behind(session_)) {
-        // The common case: the handler built the whole response and returned.
-        if (session_.response().closes_connection()) response_keep_alive_ = false;
-        queue_response(send_flags::none, {});
-    }
     maybe_complete_response();
 }
 
-void connection::send(session& s, send_flags flags, send_callback done) {
-    std::error_code refused;
-    if (phase_ == phase::closed)
-        refused = errc::closed;
-    else if (&s != &session_ || phase_ != phase::responding || s.response_finished())
-        refused = errc::invalid_argument;
-    else if (send_pending_)
-        refused = errc::busy; // S26: never interleave two sends
-    if (refused) {
-        if (done) done({refused, 0});
-        return;
-    }
-    if (session_.response().closes_connection()) response_keep_alive_ = false;
-    queue_response(flags, std::move(done));
-}
-
-void connection::handler_returned(session& s) {
-    if (phase_ != phase::responding || &s != &session_) return;
-    if (!s.response_started() && !detail::session_access::left_work_behind(s)) {
-        detail::apply_default_body(s.response());
-        if (s.response().closes_connection()) response_keep_alive_ = false;
-        queue_response(send_flags::none, {});
-    }
-    maybe_complete_response();
-    if (!batching_ && phase_ != phase::closed) flush();
-}
-
-void connection::abort_response(session& s) {
-    if (&s != &session_) return;
-    abort();
-}
-
-void connection::read_body(session&, body_callback on_piece) {
+void connection::read_body(detail::exchange&, body_callback on_piece) {
     if (phase_ == phase::closed) {
         on_piece(make_error_code(errc::closed), {}, true);
-        return;
-    }
-    if (!streaming_body_) {
-        // A buffered route: the whole body is already here.
-        on_piece({}, session_.request().body(), true);
         return;
     }
     if (body_finished_) {
@@ -527,31 +464,20 @@ void connection::read_body(session&, body_callback on_piece) {
     if (!delivering_) try_deliver_body();
 }
 
-bool connection::wants_streamed_body() {
-    detail::target_parts target;
-    if (!detail::split_target(head_.target, target)) return false;
-    std::string decoded;
-    std::string_view path = target.path;
-    if (!detail::decoding_is_identity(path, false)) {
-        if (!detail::percent_decode(path, decoded, false)) return false;
-        path = decoded;
-    }
-    route_params_.clear();
-    const route_match m =
-        worker_.state().routes.match(method_from_string(head_.method), path, route_params_);
-    return m.target && m.stream_body;
+void connection::handler_returned(detail::exchange&) {
+    maybe_complete_response();
+    if (!batching_ && phase_ != phase::closed) flush();
+}
+
+void connection::reset(detail::exchange&) {
+    abort();
 }
 
 void connection::start_streamed_request() {
     // The body will flow through the receive buffer while the handler still uses the head:
-    // give the head bytes their own storage and take the views again from there.
+    // the head's bytes get their own storage, and their views follow them there.
     pinned_head_.assign(in_.data(), head_len_);
-    const head_limits limits{config_.limits.max_request_line, config_.limits.max_header_bytes};
-    auto& scratch = worker_.scratch_fields();
-    (void)parse_request_head(pinned_head_.data(), pinned_head_.size(), head_, scratch, limits);
-    fields_.assign(scratch.begin(),
-                   scratch.begin() + static_cast<std::ptrdiff_t>(head_.num_headers));
-    framing_ = analyze_request(head_, fields_);
+    move_views(in_.data(), head_len_, pinned_head_.data());
     in_.consume(head_len_);
     head_len_ = 0;
     streaming_body_ = true;
@@ -600,8 +526,7 @@ void connection::try_deliver_body() {
         }
         if (last) body_finished_ = true;
         if (last && framing_.body == request_framing::chunked)
-            detail::request_access::set_trailers(
-                session_.request(), header_view({trailers_, chunked_.trailer_count()}));
+            exchange_.set_trailers(header_view({trailers_, chunked_.trailer_count()}));
         auto reader = std::exchange(body_reader_, nullptr);
         reader_gone_at_ = loop_.now();
         reader({}, piece, last);
@@ -617,28 +542,23 @@ void connection::try_deliver_body() {
     refresh_timer(); // waiting for the client's body (or not) changes the deadline
 }
 
-void connection::write_response_head(bool final) {
-    response& res = session_.response();
-    const request& req = session_.request();
+void connection::write_head(detail::exchange& x, const detail::response_head& h) {
+    const response& res = x.session().response();
+    const request& req = x.session().request();
+    if (x.close_requested()) response_keep_alive_ = false;
     if (auto c = res.headers().get("Connection"); c && iequals(*c, "close"))
         response_keep_alive_ = false;
-    const int status = res.status();
-    const bool no_body = status_forbids_body(status);
-    body_allowed_ = !no_body && req.method() != method::head;
 
     head_options opt;
     opt.date_line = worker_.date_line();
     opt.server_name = config_.server_name;
     opt.http10 = req.http_minor() == 0;
-    opt.content_length = !no_body;
-    const std::optional<std::uint64_t> total = final ? res.body_size() : std::nullopt;
-    if (no_body) {
+    opt.content_length = !h.status_forbids_body;
+    if (h.status_forbids_body) {
         out_framing_ = body_framing::length;
-        promised_length_ = 0;
-    } else if (total || res.declared_length()) {
+    } else if (h.length) {
         out_framing_ = body_framing::length;
-        promised_length_ = res.declared_length() ? *res.declared_length() : *total;
-        opt.body_length = promised_length_;
+        opt.body_length = *h.length;
     } else if (req.http_minor() >= 1) {
         out_framing_ = body_framing::chunked;
         opt.chunked = true;
@@ -648,33 +568,26 @@ void connection::write_response_head(bool final) {
         opt.content_length = false;
         response_keep_alive_ = false;
     }
-    if (!body_allowed_) promised_length_ = 0;
     opt.keep_alive = response_keep_alive_;
 
     if (!out_.has_spare()) out_.give_spare(worker_.take_send_buffer());
     char* p = out_.prepare(head_size_bound(res, opt));
-    char* end = write_head(p, res, opt);
+    char* end = http1::write_head(p, res, opt);
     out_.commit(static_cast<std::size_t>(end - p));
-    head_sent_ = true;
-    detail::session_access::mark_started(session_);
     ++unsent_responses_;
 }
 
-std::uint64_t connection::queue_piece(detail::body_piece&& piece) {
-    const std::optional<std::uint64_t> size = piece.size();
+void connection::write_body(detail::exchange&, detail::body_piece&& piece,
+                            std::optional<std::uint64_t> size, std::uint64_t limit) {
     if (piece.kind == detail::body_piece::source) {
         // Wake the flush when a blocked source has bytes again; the weak handle makes a late
         // notify from another thread harmless.
         std::weak_ptr<connection*> weak = self_;
-        piece.src->set_readable_hook([weak, loop = loop_.shared_mailbox()] {
+        detail::source_access::set_readable_hook(*piece.src, [weak, loop = loop_.shared_mailbox()] {
             loop->post([weak] {
                 if (auto self = weak.lock()) (*self)->flush();
             });
         });
-    }
-    if (size && *size == 0) {
-        piece.finish({});
-        return 0;
     }
     const bool chunked = out_framing_ == body_framing::chunked;
     if (chunked && size) {
@@ -682,140 +595,40 @@ std::uint64_t connection::queue_piece(detail::body_piece&& piece) {
         out_.append_piece(std::move(piece));
         out_.append(chunk_end);
     } else {
-        const std::uint64_t limit =
-            out_framing_ == body_framing::length ? source_allowance_ : UINT64_MAX;
         out_.append_piece(std::move(piece), chunked ? &chunk_framing : nullptr, limit);
     }
-    return size.value_or(0);
 }
 
-void connection::queue_response(send_flags flags, send_callback done) {
-    response& res = session_.response();
-    const bool final = !has(flags, send_flags::more);
-    if (has(flags, send_flags::buffer) && !final) {
-        // S21: the bytes stay with the response and leave with the next send without the
-        // flag (head included); the handler owes that send, so returning sends nothing.
-        detail::session_access::defer_send(session_);
-        if (done) done({{}, res.body_size().value_or(0)});
-        return;
-    }
-    if (has(flags, send_flags::disconnect)) response_keep_alive_ = false;
-    out_.set_hold(has(flags, send_flags::nagle));
-    if (!head_sent_ && final && res.processes_ranges() && res.status() == 200 &&
-        (session_.request().method() == method::get || session_.request().method() == method::head))
-        detail::apply_conditional_and_ranges(session_.request(), res); // S23
-    if (!head_sent_) write_response_head(final);
-
-    std::uint64_t bytes = 0;
-    auto& pieces = res.pieces();
-    source_allowance_ = UINT64_MAX;
-    if (body_allowed_ && out_framing_ == body_framing::length) {
-        // Never put more on the wire than the Content-Length said: the client would read
-        // the excess as the next response. Trim, and close afterwards.
-        std::uint64_t allowance = promised_length_ - std::min(promised_length_, body_sent_);
-        auto trim = [&](std::uint64_t size) {
-            const std::uint64_t keep = std::min(size, allowance);
-            if (keep < size) response_keep_alive_ = false;
-            allowance -= keep;
-            return keep;
-        };
-        for (auto& piece : pieces) {
-            switch (piece.kind) {
-            case detail::body_piece::bytes:
-                piece.data.resize(static_cast<std::size_t>(trim(piece.data.size())));
-                break;
-            case detail::body_piece::borrowed:
-                piece.view =
-                    piece.view.substr(0, static_cast<std::size_t>(trim(piece.view.size())));
-                break;
-            case detail::body_piece::file:
-                piece.range.length = trim(piece.range.length);
-                break;
-            case detail::body_piece::source:
-                source_allowance_ = allowance; // a source's size is only a promise
-                break;
-            }
-        }
-        std::string& memory = res.body_buffer();
-        memory.resize(static_cast<std::size_t>(trim(memory.size())));
-    }
-    if (body_allowed_) {
-        for (auto& piece : pieces)
-            bytes += queue_piece(std::move(piece));
-        std::string& memory = res.body_buffer();
-        if (!memory.empty()) {
-            bytes += memory.size();
-            if (out_framing_ == body_framing::chunked) {
-                out_.commit(write_chunk_line(out_.prepare(max_chunk_line), memory.size()));
-                out_.append_owned(std::move(memory));
-                out_.append(chunk_end);
-            } else {
-                out_.append_owned(std::move(memory));
-            }
-            memory.clear();
-        }
+void connection::write_body(detail::exchange&, std::string&& bytes) {
+    if (out_framing_ == body_framing::chunked) {
+        out_.commit(write_chunk_line(out_.prepare(max_chunk_line), bytes.size()));
+        out_.append_owned(std::move(bytes));
+        out_.append(chunk_end);
     } else {
-        for (auto& piece : pieces)
-            piece.finish({}); // HEAD, 204, 304: nothing goes out
-        res.body_buffer().clear();
+        out_.append_owned(std::move(bytes));
     }
-    pieces.clear();
-    body_sent_ += bytes;
-    out_.set_hold(false);
+}
 
-    if (final) {
-        if (body_allowed_ && out_framing_ == body_framing::chunked) out_.append(last_chunk);
-        // A body that does not match the length it announced leaves the client lost: close.
-        if (out_framing_ == body_framing::length && body_allowed_ && body_sent_ != promised_length_)
-            response_keep_alive_ = false;
-        if (!response_keep_alive_) close_after_output_ = true;
-        detail::session_access::mark_finished(session_);
-        log_response();
-    }
+void connection::end_body(detail::exchange& x) {
+    if (x.body_allowed() && out_framing_ == body_framing::chunked) out_.append(last_chunk);
+    if (x.close_requested()) response_keep_alive_ = false;
+    if (!response_keep_alive_) close_after_output_ = true;
+}
 
-    if (!done && final && !send_pending_) {
-        // No one waits for this send: the response is complete once queued.
-        response_done_ = true;
-        if (!has(flags, send_flags::buffer) && !batching_) flush();
-        return;
-    }
-    if (has(flags, send_flags::buffer) && !final) {
-        // S21: the bytes are the server's now; they leave with the next unbuffered send.
-        if (done) done({{}, bytes});
-        return;
-    }
-    send_pending_ = true;
-    out_.append_marker(
-        [this, final, done = std::move(done)](send_result r) {
-            send_pending_ = false;
-            if (final && phase_ != phase::closed) response_done_ = true;
-            if (done) done(r);
-        },
-        bytes);
+void connection::write_marker(detail::exchange&, send_callback done, std::uint64_t bytes) {
+    out_.append_marker(std::move(done), bytes);
+}
+
+void connection::hold_output(detail::exchange&, bool on) {
+    out_.set_hold(on);
+}
+
+void connection::flush(detail::exchange&) {
     if (!batching_) flush(); // inside a read, the flush after the batch sends it
 }
 
-void connection::log_response() {
-    detail::access_logger& log = worker_.logger();
-    if (!log.enabled()) return;
-    const request& req = session_.request();
-    access_record rec{&peer_,
-                      req.method_name(),
-                      req.target(),
-                      req.header("User-Agent").value_or(""),
-                      req.header("Referer").value_or(""),
-                      {},
-                      req.http_major(),
-                      req.http_minor(),
-                      session_.response().status(),
-                      body_allowed_ ? body_sent_ : 0,
-                      std::chrono::system_clock::now()};
-    log.log(rec);
-}
-
 void connection::maybe_complete_response() {
-    if (!response_done_ || in_dispatch_ || phase_ != phase::responding) return;
-    response_done_ = false;
+    if (!exchange_.complete() || phase_ != phase::responding) return;
     if (streaming_body_) {
         // An unread rest of the body cannot be told from the next request: close after.
         if (!body_finished_) close_after_output_ = true;
@@ -824,6 +637,7 @@ void connection::maybe_complete_response() {
             reader(make_error_code(errc::canceled), {}, true);
         pinned_head_.clear();
     }
+    exchange_.end();
     in_.consume(request_consumed_);
     request_consumed_ = 0;
     release_body();
@@ -831,7 +645,6 @@ void connection::maybe_complete_response() {
     head_started_ = 0;
     head_len_ = 0;
     head_ = {};
-    detail::session_access::reset(session_);
     if (in_.capacity() > detail::worker::buffer_size && in_.size() <= detail::worker::buffer_size) {
         // What a large body grew is not kept behind the next request (which may be a long
         // poll): the bytes read ahead move to a pooled buffer. Nothing points into in_ now.
@@ -857,27 +670,12 @@ void connection::run_completions() {
 
 void connection::respond_error(int status, const char* reason) {
     // The request (if any) is abandoned: answer with a plain page and close after sending.
-    // Its request line is still wanted (access log): an error in the middle of a body finds
-    // the head's views stale when the buffer moved meanwhile.
-    if (phase_ == phase::body_length || phase_ == phase::body_chunked) refresh_head_views();
     release_body();
-    detail::session_access::reset(session_);
-    request& req = session_.request();
-    detail::request_access::set_line(req,
-                                     head_.method.empty() ? std::string_view("-") : head_.method,
-                                     head_.target, 1, head_.minor);
-    detail::set_error_response(session_.response(), status, reason);
-    // A full body budget passes: say when to try again (RFC 9110 §10.2.3).
-    if (status == 503) session_.response().set_header("Retry-After", "1");
     phase_ = phase::responding;
     response_keep_alive_ = false;
-    head_sent_ = false;
-    body_sent_ = 0;
-    queue_response(send_flags::none, {});
+    exchange_.respond_error(status, reason, head_.method, head_.target, head_.minor);
     if (phase_ == phase::closed) return; // the write failed: nothing is left to answer
-    response_done_ = false;
     phase_ = phase::head;
-    detail::session_access::reset(session_);
     head_ = {};
     close_after_output_ = true;
 }
@@ -946,12 +744,13 @@ void connection::on_peer_eof() {
     }
     // A half-closed client still gets the answers to the requests it completed.
     close_after_output_ = true;
-    if (phase_ == phase::responding && !in_dispatch_ && !session_.response_finished()) {
+    const session& s = exchange_.session();
+    if (phase_ == phase::responding && !exchange_.in_handler() && !s.response_finished()) {
         // Its current request is still being answered (a long poll, a stream): the client
         // has left, so cancel it now, as a reset would, rather than when the answer is
         // written. Answers already queued go out first when the socket takes them.
         flush();
-        if (phase_ == phase::responding && !session_.response_finished() && out_.empty()) close();
+        if (phase_ == phase::responding && !s.response_finished() && out_.empty()) close();
         return;
     }
     if (out_.empty() && phase_ != phase::responding) close();
@@ -995,9 +794,8 @@ void connection::abort() {
 
 void connection::close() {
     if (phase_ == phase::closed) return;
-    const bool unfinished =
-        session_.response_started() ? !session_.response_finished() : phase_ == phase::responding;
     phase_ = phase::closed;
+    const bool unfinished = exchange_.detach();
     loop_.timers().disarm(timer_);
     loop_.unschedule(this);
     loop_.remove(fd_);
@@ -1008,9 +806,9 @@ void connection::close() {
     const std::error_code why = close_reason_ ? close_reason_ : make_error_code(errc::closed);
     out_.cancel(why);
     if (auto reader = std::exchange(body_reader_, nullptr)) reader(why, {}, true);
-    if (unfinished) detail::session_access::notify_closed(session_, why);
+    if (unfinished) exchange_.notify_lost(why);
     run_completions();
-    detail::session_access::reset(session_);
+    exchange_.end();
     release_body();
     if (in_.capacity()) worker_.give_buffer(std::move(in_));
     worker_.connection_closed(this);

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "http/session_stream.hpp"
+#include "http/exchange.hpp"
 #include "http/worker.hpp"
 #include "http1/chunked.hpp"
 #include "http1/framing.hpp"
@@ -19,7 +19,7 @@
 
 namespace wharf::http1 {
 
-class connection final : public detail::io_watcher, public detail::session_stream {
+class connection final : public detail::io_watcher, public detail::exchange_protocol {
   public:
     connection(detail::worker& w, int fd, const address& peer, const address& local);
     ~connection();
@@ -32,12 +32,19 @@ class connection final : public detail::io_watcher, public detail::session_strea
     /// Closes at once, whatever is in flight.
     void abort();
 
-    // session_stream: what the session's send / read_body / post land on.
-    void send(session& s, send_flags flags, send_callback done) override;
-    void read_body(session& s, body_callback on_piece) override;
+    // exchange_protocol: how the request's exchange reaches the wire.
     detail::event_loop& loop() noexcept override { return loop_; }
-    void handler_returned(session& s) override;
-    void abort_response(session& s) override;
+    void write_head(detail::exchange& x, const detail::response_head& head) override;
+    void write_body(detail::exchange& x, detail::body_piece&& piece,
+                    std::optional<std::uint64_t> size, std::uint64_t limit) override;
+    void write_body(detail::exchange& x, std::string&& bytes) override;
+    void end_body(detail::exchange& x) override;
+    void write_marker(detail::exchange& x, send_callback done, std::uint64_t bytes) override;
+    void hold_output(detail::exchange& x, bool on) override;
+    void flush(detail::exchange& x) override;
+    void read_body(detail::exchange& x, body_callback on_piece) override;
+    void handler_returned(detail::exchange& x) override;
+    void reset(detail::exchange& x) override;
 
     connection* prev = nullptr; ///< worker's list
     connection* next = nullptr;
@@ -56,14 +63,10 @@ class connection final : public detail::io_watcher, public detail::session_strea
     void process();
     bool start_request();
     void finish_request(std::string_view body, std::size_t consumed);
-    void refresh_head_views();
+    /// The head's bytes moved: its views (and the request's) follow them.
+    void move_views(const char* old_begin, std::size_t length, const char* new_begin);
     void respond_error(int status, const char* reason);
-    void queue_response(send_flags flags, send_callback done);
-    void write_response_head(bool final);
-    std::uint64_t queue_piece(detail::body_piece&& piece);
-    void log_response();
     void maybe_complete_response();
-    bool wants_streamed_body();
     void start_streamed_request();
     void try_deliver_body();
     void run_completions();
@@ -102,7 +105,7 @@ class connection final : public detail::io_watcher, public detail::session_strea
     detail::byte_buffer in_;
     detail::send_queue out_;
     detail::timer timer_;
-    session session_;
+    detail::exchange exchange_;
     std::vector<header_field> fields_;
     header_field trailers_[16];
 
@@ -110,7 +113,6 @@ class connection final : public detail::io_watcher, public detail::session_strea
     request_head head_{};
     request_framing framing_{};
     chunked_decoder chunked_;
-    const char* head_base_ = nullptr; // in_.data() when head_ was parsed
     std::size_t head_len_ = 0;
     std::size_t scan_from_ = 0;    // bytes already searched for the end of the head
     std::size_t body_raw_ = 0;     // chunked: raw bytes consumed after the head
@@ -137,16 +139,8 @@ class connection final : public detail::io_watcher, public detail::session_strea
     // The response in progress.
     enum class body_framing : std::uint8_t { length, chunked, close_delimited };
     body_framing out_framing_ = body_framing::length;
-    std::uint64_t promised_length_ = 0;           // Content-Length sent, for length framing
-    std::uint64_t source_allowance_ = UINT64_MAX; // what a source may still add (length framing)
-    std::uint64_t body_sent_ = 0;                 // body bytes queued so far
-    std::size_t request_consumed_ = 0;            // input bytes of the request being answered
-    bool head_sent_ = false;
-    bool body_allowed_ = true;
+    std::size_t request_consumed_ = 0; // input bytes of the request being answered
     bool response_keep_alive_ = true;
-    bool send_pending_ = false;
-    bool response_done_ = false; // the last send was written: finish at a safe point
-    bool in_dispatch_ = false;
     bool flushing_ = false;
     bool reflush_ = false;
     bool batching_ = false; // inside on_readable: one flush after the batch
@@ -161,7 +155,6 @@ class connection final : public detail::io_watcher, public detail::session_strea
     std::uint64_t body_remaining_ = 0; // length framing
     body_callback body_reader_;
     std::string pinned_head_; // the head's bytes, owned while the body streams past
-    std::vector<std::pair<std::string_view, std::string_view>> route_params_;
 };
 
 } // namespace wharf::http1

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: MIT
+#include "http/exchange.hpp"
+
+#include <chrono>
+#include <cstdint>
+
+#include "http/access.hpp"
+#include "http/dispatch.hpp"
+#include "http/ranges.hpp"
+#include "http/uri.hpp"
+#include "wharf/status.hpp"
+
+namespace wharf::detail {
+
+exchange::exchange(exchange_protocol& protocol, const exchange_services& services,
+                   const address* peer, const address* local)
+    : protocol_(protocol), services_(services) {
+    request_access::set_addresses(session_.request(), peer, local);
+    session_access::set_stream(session_, this);
+}
+
+exchange::start_result exchange::start(const request_line& line) {
+    request& req = session_.request();
+    request_access::set_line(req, line.method, line.target, line.major, line.minor);
+    request_access::set_headers(req, line.headers, line.host);
+    request_access::set_keep_alive(req, line.keep_alive);
+    active_ = true;
+    streamed_body_ = head_sent_ = send_pending_ = response_done_ = close_requested_ = false;
+    body_allowed_ = true;
+    promised_length_.reset();
+    body_sent_ = 0;
+
+    target_parts target;
+    if (!split_target(line.target, target) ||
+        (target.form == target_parts::authority_form && req.method() != method::connect))
+        return {400, "malformed request target"};
+    if (target.form == target_parts::absolute_form) request_access::set_host(req, target.authority);
+    if (!request_access::set_path(req, target.path, target.query))
+        return {400, "malformed percent-encoding in path"};
+    route_ = find_route(services_.routes, session_);
+    streamed_body_ = line.has_body && route_.target && route_.stream_body;
+    return {0, "", streamed_body_};
+}
+
+void exchange::rebase(const char* old_begin, std::size_t length, const char* new_begin) noexcept {
+    request_access::rebase(session_.request(), old_begin, length, new_begin);
+}
+
+void exchange::set_body(std::string_view body) noexcept {
+    request_access::set_body(session_.request(), body);
+}
+
+void exchange::set_trailers(header_view trailers) noexcept {
+    request_access::set_trailers(session_.request(), trailers);
+}
+
+void exchange::run() {
+    in_handler_ = true;
+    const bool threw = dispatch(route_, session_);
+    in_handler_ = false;
+    if (lost_) return;
+    if (threw && session_.response_started()) {
+        // Part of the response is out: the only honest end is to cut it.
+        protocol_.reset(*this);
+        return;
+    }
+    // The common case: the handler built the whole response and returned.
+    if (!session_.response_started() && !session_access::left_work_behind(session_))
+        queue_response(send_flags::none, {});
+}
+
+void exchange::respond_error(int status, const char* reason, std::string_view method,
+                             std::string_view target, int minor) {
+    // The request (if one started) is abandoned; its line is still wanted in the log.
+    if (active_) {
+        const request& req = session_.request();
+        method = req.method_name();
+        target = req.target();
+        minor = req.http_minor();
+    }
+    session_access::reset(session_);
+    request& req = session_.request();
+    request_access::set_line(req, method.empty() ? std::string_view("-") : method, target, 1,
+                             minor);
+    set_error_response(session_.response(), status, reason);
+    // A full body budget passes: say when to try again (RFC 9110 §10.2.3).
+    if (status == 503) session_.response().set_header("Retry-After", "1");
+    active_ = true;
+    streamed_body_ = head_sent_ = send_pending_ = response_done_ = false;
+    close_requested_ = true;
+    promised_length_.reset();
+    body_sent_ = 0;
+    queue_response(send_flags::none, {});
+    if (lost_) return; // the write failed: nothing is left to answer
+    end();
+}
+
+void exchange::end() noexcept {
+    active_ = streamed_body_ = response_done_ = false;
+    route_ = {};
+    session_access::reset(session_);
+}
+
+bool exchange::detach() noexcept {
+    if (lost_) return false;
+    lost_ = true;
+    return session_.response_started() ? !session_.response_finished() : active_;
+}
+
+void exchange::notify_lost(std::error_code why) {
+    session_access::notify_closed(session_, why);
+}
+
+void exchange::send(wharf::session& s, send_flags flags, send_callback done) {
+    std::error_code refused;
+    if (lost_)
+        refused = errc::closed;
+    else if (&s != &session_ || !active_ || s.response_finished())
+        refused = errc::invalid_argument;
+    else if (send_pending_)
+        refused = errc::busy; // S26: never interleave two sends
+    if (refused) {
+        if (done) done({refused, 0});
+        return;
+    }
+    queue_response(flags, std::move(done));
+}
+
+void exchange::read_body(wharf::session&, body_callback on_piece) {
+    if (lost_) {
+        on_piece(make_error_code(errc::closed), {}, true);
+        return;
+    }
+    if (!streamed_body_) {
+        // A buffered route: the whole body is already here.
+        on_piece({}, session_.request().body(), true);
+        return;
+    }
+    protocol_.read_body(*this, std::move(on_piece));
+}
+
+void exchange::handler_returned(wharf::session& s) {
+    if (!active_ || &s != &session_ || lost_) return;
+    if (!s.response_started() && !session_access::left_work_behind(s)) {
+        apply_default_body(s.response());
+        queue_response(send_flags::none, {});
+    }
+    if (!lost_) protocol_.handler_returned(*this);
+}
+
+void exchange::abort_response(wharf::session& s) {
+    if (&s == &session_ && !lost_) protocol_.reset(*this);
+}
+
+void exchange::queue_response(send_flags flags, send_callback done) {
+    response& res = session_.response();
+    const bool final = !has(flags, send_flags::more);
+    if (has(flags, send_flags::buffer) && !final) {
+        // S21: the bytes stay with the response and leave with the next send without the
+        // flag (head included); the handler owes that send, so returning sends nothing.
+        session_access::defer_send(session_);
+        if (done) done({{}, res.body_size().value_or(0)});
+        return;
+    }
+    if (res.closes_connection() || has(flags, send_flags::disconnect)) close_requested_ = true;
+    protocol_.hold_output(*this, has(flags, send_flags::nagle));
+    if (!head_sent_) {
+        const request& req = session_.request();
+        if (final && res.processes_ranges() && res.status() == 200 &&
+            (req.method() == method::get || req.method() == method::head))
+            apply_conditional_and_ranges(req, res); // S23
+        start_response(final);
+    }
+    const std::uint64_t before = body_sent_;
+    queue_body();
+    const std::uint64_t bytes = body_sent_ - before;
+    protocol_.hold_output(*this, false);
+
+    if (final) {
+        // A body that does not match the length it announced leaves the client lost: close.
+        if (promised_length_ && body_sent_ != *promised_length_) close_requested_ = true;
+        protocol_.end_body(*this);
+        session_access::mark_finished(session_);
+        log_response();
+    }
+    if (!done && final && !send_pending_) {
+        // No one waits for this send: the response is complete once queued.
+        response_done_ = true;
+        if (!has(flags, send_flags::buffer)) protocol_.flush(*this);
+        return;
+    }
+    send_pending_ = true;
+    protocol_.write_marker(
+        *this,
+        [this, final, done = std::move(done)](send_result r) {
+            send_pending_ = false;
+            if (final && !lost_) response_done_ = true;
+            if (done) done(r);
+        },
+        bytes);
+    protocol_.flush(*this);
+}
+
+void exchange::start_response(bool final) {
+    response& res = session_.response();
+    const bool no_body = status_forbids_body(res.status());
+    body_allowed_ = !no_body && session_.request().method() != method::head;
+    response_head head;
+    head.status_forbids_body = no_body;
+    if (!no_body) {
+        if (res.declared_length())
+            head.length = res.declared_length();
+        else if (final)
+            head.length = res.body_size();
+    }
+    if (body_allowed_) promised_length_ = head.length;
+    protocol_.write_head(*this, head);
+    head_sent_ = true;
+    session_access::mark_started(session_);
+}
+
+void exchange::queue_body() {
+    response& res = session_.response();
+    auto& pieces = response_access::pieces(res);
+    std::string& memory = response_access::memory(res);
+    if (!body_allowed_) {
+        for (auto& piece : pieces)
+            piece.finish({}); // HEAD, 1xx, 204, 304: nothing goes out
+        pieces.clear();
+        memory.clear();
+        return;
+    }
+    // Never put more on the wire than the Content-Length said: the client would read the
+    // excess as the next response. Trim, and close afterwards.
+    std::uint64_t allowance =
+        promised_length_ ? *promised_length_ - std::min(*promised_length_, body_sent_) : UINT64_MAX;
+    auto trim = [&](std::uint64_t size) {
+        if (!promised_length_) return size;
+        const std::uint64_t keep = std::min(size, allowance);
+        if (keep < size) close_requested_ = true;
+        allowance -= keep;
+        return keep;
+    };
+    for (auto& piece : pieces) {
+        switch (piece.kind) {
+        case body_piece::bytes:
+            piece.data.resize(static_cast<std::size_t>(trim(piece.data.size())));
+            break;
+        case body_piece::borrowed:
+            piece.view = piece.view.substr(0, static_cast<std::size_t>(trim(piece.view.size())));
+            break;
+        case body_piece::file:
+            piece.range.length = trim(piece.range.length);
+            break;
+        case body_piece::source:
+            break; // a source's size is only a promise: `allowance` caps it
+        }
+        const std::optional<std::uint64_t> size = piece.size();
+        if (size && *size == 0) {
+            piece.finish({});
+            continue;
+        }
+        body_sent_ += size.value_or(0);
+        protocol_.write_body(*this, std::move(piece), size, allowance);
+    }
+    pieces.clear();
+    memory.resize(static_cast<std::size_t>(trim(memory.size())));
+    if (!memory.empty()) {
+        body_sent_ += memory.size();
+        protocol_.write_body(*this, std::move(memory));
+        memory.clear();
+    }
+}
+
+void exchange::log_response() {
+    access_logger& log = services_.log;
+    if (!log.enabled()) return;
+    const request& req = session_.request();
+    access_record rec{&req.peer(),
+                      req.method_name(),
+                      req.target(),
+                      req.header("User-Agent").value_or(""),
+                      req.header("Referer").value_or(""),
+                      {},
+                      req.http_major(),
+                      req.http_minor(),
+                      session_.response().status(),
+                      body_allowed_ ? body_sent_ : 0,
+                      std::chrono::system_clock::now()};
+    log.log(rec);
+}
+
+} // namespace wharf::detail
