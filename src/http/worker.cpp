@@ -8,8 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http1/connection.hpp"
-
 namespace wharf::detail {
 
 namespace {
@@ -191,7 +189,8 @@ void worker::adopt(int fd, const address& peer, const address& local) {
         const int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    auto* c = new http1::connection(*this, fd, peer, local);
+    connection* c =
+        state_.make_connection(*this, std::make_unique<socket_transport>(fd), peer, local);
     c->next = first_;
     if (first_) first_->prev = c;
     first_ = c;
@@ -232,7 +231,7 @@ void worker::pause_accepting(bool paused) {
     }
 }
 
-void worker::connection_closed(http1::connection* c) {
+void worker::connection_closed(connection* c) {
     if (c->prev)
         c->prev->next = c->next;
     else

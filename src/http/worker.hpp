@@ -14,15 +14,17 @@
 #include "http/shared_limit.hpp"
 #include "loop/event_loop.hpp"
 #include "net/byte_buffer.hpp"
+#include "net/connection.hpp"
+#include "net/transport.hpp"
 #include "wharf/server.hpp"
-
-namespace wharf::http1 {
-class connection;
-}
 
 namespace wharf::detail {
 
 class worker;
+
+/// Makes the connection for an accepted client (the protocol module's; HTTP/1 today).
+using connection_factory = connection* (*)(worker& w, std::unique_ptr<transport> io,
+                                           const address& peer, const address& local);
 
 /// What every worker reads and nobody writes once the server runs, plus the server-wide
 /// budgets the workers draw from (those alone change, atomically).
@@ -30,7 +32,8 @@ struct server_state {
     server_config config;
     wharf::router routes;
     int access_log_fd = -1;
-    std::vector<worker*> workers;     ///< set before they start
+    std::vector<worker*> workers; ///< set before they start
+    connection_factory make_connection = nullptr;
     mutable shared_limit connections; ///< limits.max_connections
     mutable shared_limit body_bytes;  ///< limits.max_buffered_body_bytes
 };
@@ -70,7 +73,7 @@ class worker {
 
     /// Called by a connection once it has closed its socket; frees it at the end of the
     /// iteration.
-    void connection_closed(http1::connection* c);
+    void connection_closed(connection* c);
 
     static constexpr std::size_t buffer_size = 4 * 1024; // most heads fit; grows on demand
 
@@ -92,7 +95,7 @@ class worker {
     std::vector<byte_buffer> buffer_pool_;
     std::vector<std::string> send_buffer_pool_;
     std::vector<std::unique_ptr<acceptor>> acceptors_;
-    http1::connection* first_ = nullptr; // intrusive list of live connections
+    connection* first_ = nullptr; // intrusive list of live connections
     std::atomic<std::size_t> count_{0};
     bool accept_paused_ = false;
     bool paused_at_limit_ = false; // accept_paused_ because the server is full

@@ -4,9 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <linux/sockios.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +14,12 @@
 #include "wharf/status.hpp"
 
 namespace wharf::http1 {
+
+detail::connection* make_connection(detail::worker& w, std::unique_ptr<detail::transport> io,
+                                    const address& peer, const address& local) {
+    return new connection(w, std::move(io), peer, local);
+}
+
 namespace {
 
 constexpr int reads_per_event = 16;      // then yield to other connections (fairness)
@@ -31,27 +35,46 @@ std::int64_t deadline_after(std::int64_t from, milliseconds span) noexcept {
 
 } // namespace
 
-connection::connection(detail::worker& w, int fd, const address& peer, const address& local)
-    : worker_(w), loop_(w.loop()), config_(w.state().config), fd_(fd), socket_(fd), io_(&socket_),
-      peer_(peer), local_(local),
-      timer_([](void* self) { static_cast<connection*>(self)->on_timeout(); }, this),
+connection::connection(detail::worker& w, std::unique_ptr<detail::transport> io,
+                       const address& peer, const address& local)
+    : worker_(w), loop_(w.loop()), config_(w.state().config), io_(std::move(io)), peer_(peer),
+      local_(local), timer_([](void* self) { static_cast<connection*>(self)->on_timeout(); }, this),
       exchange_(*this, w.services(), &peer_, &local_),
       chunked_({config_.limits.max_chunk_extension, config_.limits.max_trailer_bytes,
                 config_.limits.max_body_size}) {
     self_ = std::make_shared<connection*>(this);
 }
 
-connection::~connection() {
-    if (fd_ >= 0) ::close(fd_);
-}
+connection::~connection() = default;
 
 bool connection::start() {
-    if (loop_.add(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this)) return false;
+    if (const int fd = io_->fd();
+        fd >= 0 && loop_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this))
+        return false;
     last_activity_ = last_read_ = loop_.now();
-    // A new connection must send its first head within the head deadline.
+    // A new connection must finish its handshake and send its first head within the head
+    // deadline.
     head_started_ = loop_.now();
-    refresh_timer();
+    phase_ = phase::handshake;
+    (void)advance_handshake();
+    if (phase_ != phase::closed) refresh_timer();
     return true;
+}
+
+bool connection::advance_handshake() {
+    switch (io_->handshake()) {
+    case detail::transport::handshake_status::done:
+        phase_ = phase::head;
+        last_activity_ = loop_.now();
+        return true;
+    case detail::transport::handshake_status::want_read:
+    case detail::transport::handshake_status::want_write:
+        return false; // the next edge (either way: both are watched) goes on
+    case detail::transport::handshake_status::failed:
+        break;
+    }
+    abort();
+    return false;
 }
 
 void connection::on_io(std::uint32_t events) {
@@ -59,6 +82,10 @@ void connection::on_io(std::uint32_t events) {
     if (events & EPOLLERR) {
         abort();
         return;
+    }
+    if (phase_ == phase::handshake) {
+        if (!advance_handshake()) return;
+        events |= EPOLLIN; // what came with the handshake's last flight may be waiting
     }
     if ((events & EPOLLOUT) && send_blocked_) {
         flush();
@@ -150,7 +177,7 @@ void connection::on_readable(bool until_eof) {
                 try_deliver_body();
             else
                 process();
-            if (static_cast<std::size_t>(n) < room && !until_eof) {
+            if (static_cast<std::size_t>(n) < room && !until_eof && !io_->has_pending()) {
                 drained = true; // a short read emptied the socket; the next edge tells us more
                 break;
             }
@@ -298,6 +325,7 @@ void connection::process() {
             finish_request({base, body_decoded_}, head_len_ + body_raw_);
             break;
         }
+        case phase::handshake:
         case phase::responding:
         case phase::lingering:
         case phase::closed:
@@ -681,6 +709,7 @@ void connection::respond_error(int status, const char* reason) {
 }
 
 void connection::flush() {
+    if (phase_ == phase::closed) return;
     if (flushing_) {
         reflush_ = true; // a completion sent more: the outer flush goes round again
         return;
@@ -773,7 +802,7 @@ void connection::begin_lingering_close() {
 
 void connection::drain() {
     if (phase_ == phase::closed || phase_ == phase::lingering) return;
-    if (idle() && !send_blocked_) {
+    if ((idle() || phase_ == phase::handshake) && !send_blocked_) {
         close();
         return;
     }
@@ -783,12 +812,8 @@ void connection::drain() {
 }
 
 void connection::abort() {
-    // A reset, not a FIN: the kernel drops what is queued for this client at once instead of
-    // keeping it (up to the socket's send buffer) for a peer that is not reading.
-    if (fd_ >= 0) {
-        const linger reset{1, 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-    }
+    // A reset, not a FIN: what is queued for a peer that is not reading is dropped at once.
+    if (phase_ != phase::closed) io_->prepare_reset();
     close();
 }
 
@@ -798,9 +823,8 @@ void connection::close() {
     const bool unfinished = exchange_.detach();
     loop_.timers().disarm(timer_);
     loop_.unschedule(this);
-    loop_.remove(fd_);
-    ::close(fd_);
-    fd_ = -1;
+    if (const int fd = io_->fd(); fd >= 0) loop_.remove(fd);
+    io_.reset();   // closes the socket
     self_.reset(); // late wake-ups from sources find nothing
     // Everything still queued is released and every pending send learns why (S16).
     const std::error_code why = close_reason_ ? close_reason_ : make_error_code(errc::closed);
@@ -840,9 +864,7 @@ std::int64_t connection::current_deadline() const noexcept {
 }
 
 std::size_t connection::unacknowledged_bytes() const noexcept {
-    int queued = 0;
-    if (::ioctl(fd_, SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
-    return static_cast<std::size_t>(queued);
+    return io_->unacknowledged();
 }
 
 void connection::start_send_window() noexcept {

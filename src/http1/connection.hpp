@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "http/exchange.hpp"
@@ -13,24 +14,26 @@
 #include "http1/framing.hpp"
 #include "loop/event_loop.hpp"
 #include "net/byte_buffer.hpp"
+#include "net/connection.hpp"
 #include "net/send_queue.hpp"
 #include "net/transport.hpp"
 #include "wharf/session.hpp"
 
 namespace wharf::http1 {
 
-class connection final : public detail::io_watcher, public detail::exchange_protocol {
+class connection final : public detail::connection, public detail::exchange_protocol {
   public:
-    connection(detail::worker& w, int fd, const address& peer, const address& local);
+    connection(detail::worker& w, std::unique_ptr<detail::transport> io, const address& peer,
+               const address& local);
     ~connection();
 
     /// Registers with the loop and starts the first request's deadline.
-    bool start();
+    bool start() override;
     void on_io(std::uint32_t events) override;
     /// Graceful shutdown: an idle connection closes now, a busy one after its response.
-    void drain();
+    void drain() override;
     /// Closes at once, whatever is in flight.
-    void abort();
+    void abort() override;
 
     // exchange_protocol: how the request's exchange reaches the wire.
     detail::event_loop& loop() noexcept override { return loop_; }
@@ -46,11 +49,9 @@ class connection final : public detail::io_watcher, public detail::exchange_prot
     void handler_returned(detail::exchange& x) override;
     void reset(detail::exchange& x) override;
 
-    connection* prev = nullptr; ///< worker's list
-    connection* next = nullptr;
-
   private:
     enum class phase : std::uint8_t {
+        handshake,    // the transport's handshake (TLS) is not done yet
         head,         // waiting for (the rest of) a request head
         body_length,  // reading a Content-Length body
         body_chunked, // reading a chunked body
@@ -59,6 +60,8 @@ class connection final : public detail::io_watcher, public detail::exchange_prot
         closed,
     };
 
+    /// Moves the transport's handshake on; true once it is done.
+    bool advance_handshake();
     void on_readable(bool until_eof = false);
     void process();
     bool start_request();
@@ -97,9 +100,7 @@ class connection final : public detail::io_watcher, public detail::exchange_prot
     detail::worker& worker_;
     detail::event_loop& loop_;
     const server_config& config_;
-    int fd_;
-    detail::socket_transport socket_;
-    detail::transport* io_;
+    std::unique_ptr<detail::transport> io_;
     address peer_;
     address local_;
     detail::byte_buffer in_;
@@ -156,5 +157,9 @@ class connection final : public detail::io_watcher, public detail::exchange_prot
     body_callback body_reader_;
     std::string pinned_head_; // the head's bytes, owned while the body streams past
 };
+
+/// The worker's factory for HTTP/1 connections (server_state::make_connection).
+detail::connection* make_connection(detail::worker& w, std::unique_ptr<detail::transport> io,
+                                    const address& peer, const address& local);
 
 } // namespace wharf::http1

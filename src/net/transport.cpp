@@ -1,12 +1,33 @@
 // SPDX-License-Identifier: MIT
 #include "net/transport.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 namespace wharf::detail {
+
+ssize_t transport::sendfile(int fd, off_t* offset, std::size_t count) noexcept {
+    char buf[16 * 1024];
+    const std::size_t want = std::min(count, sizeof buf);
+    ssize_t got = 0;
+    do {
+        got = ::pread(fd, buf, want, *offset);
+    } while (got < 0 && errno == EINTR);
+    if (got <= 0) return got < 0 ? -errno : 0; // 0: the file ended early, as sendfile says
+    const iovec iov{buf, static_cast<std::size_t>(got)};
+    const ssize_t n = writev(&iov, 1, false);
+    if (n > 0) *offset += n;
+    return n;
+}
+
+socket_transport::~socket_transport() {
+    if (fd_ >= 0) ::close(fd_);
+}
 
 ssize_t socket_transport::read(char* buf, std::size_t len) noexcept {
     for (;;) {
@@ -38,6 +59,19 @@ ssize_t socket_transport::sendfile(int fd, off_t* offset, std::size_t count) noe
 
 void socket_transport::shutdown_write() noexcept {
     ::shutdown(fd_, SHUT_WR);
+}
+
+std::size_t socket_transport::unacknowledged() const noexcept {
+    int queued = 0;
+    if (::ioctl(fd_, SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
+    return static_cast<std::size_t>(queued);
+}
+
+void socket_transport::prepare_reset() noexcept {
+    // A reset, not a FIN: the kernel drops what is queued at once instead of keeping it (up
+    // to the socket's send buffer) for a peer that is not reading.
+    const linger reset{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
 }
 
 } // namespace wharf::detail

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The byte stream a connection speaks through. Plain TCP now; TLS slots in behind the same
-// interface. Results are byte counts, 0 for end of stream, or a negative errno (-EAGAIN when
-// the call would block).
+// The byte stream a connection speaks through: plain TCP (or a Unix socket) now, TLS behind
+// the same interface, and an in-memory stream in unit tests. Results are byte counts, 0 for
+// end of stream, or a negative errno (-EAGAIN when the call would block).
 #pragma once
 
 #include <cstddef>
@@ -13,26 +13,47 @@ namespace wharf::detail {
 class transport {
   public:
     virtual ~transport() = default;
+
+    /// Where a handshake stands (TLS); a plain stream is ready at once.
+    enum class handshake_status { done, want_read, want_write, failed };
+    /// Advances the handshake; call again on the readiness it asked for.
+    virtual handshake_status handshake() noexcept { return handshake_status::done; }
+
     virtual ssize_t read(char* buf, std::size_t len) noexcept = 0;
-    /// Gathers up to `count` (<= IOV_MAX) buffers; `more` hints that more data follows at once
-    /// (MSG_MORE), so the kernel may hold a partial segment.
+    /// True when bytes already read from the socket wait inside the transport (a decrypted TLS
+    /// record): a short read then does not mean the socket is drained, so read again.
+    virtual bool has_pending() const noexcept { return false; }
+    /// Gathers up to `count` (<= IOV_MAX) buffers; `more` says more data follows at once, so
+    /// a partial packet (or record) may be held back.
     virtual ssize_t writev(const iovec* iov, int count, bool more) noexcept = 0;
     /// Sends up to `count` bytes of file `fd` from `*offset` (advanced by what was sent), with
-    /// the same results as writev. A transport that cannot (TLS) reads the file and writes.
-    virtual ssize_t sendfile(int fd, off_t* offset, std::size_t count) noexcept = 0;
-    /// Ends our direction of the stream (FIN after what was sent).
+    /// the same results as writev. This default reads the file and writes what it read, for
+    /// transports that cannot hand a file to the kernel (TLS without kTLS, memory).
+    virtual ssize_t sendfile(int fd, off_t* offset, std::size_t count) noexcept;
+    /// Ends our direction in order (TLS close_notify, then FIN) after what was written.
     virtual void shutdown_write() noexcept = 0;
+    /// Bytes written but not yet acknowledged by the peer (0 when unknown).
+    virtual std::size_t unacknowledged() const noexcept { return 0; }
+    /// Makes the close that follows a reset: the peer gets RST and queued bytes are dropped.
+    virtual void prepare_reset() noexcept {}
+    /// The descriptor to watch for readiness, or -1 (a stream the caller drives itself).
     virtual int fd() const noexcept = 0;
 };
 
-/// Plain TCP (or Unix-socket) stream on a non-blocking fd it does not own.
+/// Plain TCP (or Unix-socket) stream on a non-blocking fd; closes it when destroyed.
 class socket_transport final : public transport {
   public:
     explicit socket_transport(int fd) noexcept : fd_(fd) {}
+    ~socket_transport() override;
+    socket_transport(const socket_transport&) = delete;
+    socket_transport& operator=(const socket_transport&) = delete;
+
     ssize_t read(char* buf, std::size_t len) noexcept override;
     ssize_t writev(const iovec* iov, int count, bool more) noexcept override;
     ssize_t sendfile(int fd, off_t* offset, std::size_t count) noexcept override;
     void shutdown_write() noexcept override;
+    std::size_t unacknowledged() const noexcept override;
+    void prepare_reset() noexcept override;
     int fd() const noexcept override { return fd_; }
 
   private:

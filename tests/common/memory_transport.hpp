@@ -45,18 +45,6 @@ class memory_transport final : public wharf::detail::transport {
         }
         return total == 0 && count > 0 ? -EAGAIN : static_cast<ssize_t>(total);
     }
-    ssize_t sendfile(int fd, off_t* offset, std::size_t count) noexcept override {
-        if (write_error) return -write_error;
-        const std::size_t n = std::min(count, write_budget);
-        if (n == 0) return -EAGAIN;
-        std::string buf(n, '\0');
-        const ssize_t got = ::pread(fd, buf.data(), n, *offset);
-        if (got <= 0) return got < 0 ? -errno : 0;
-        output.append(buf.data(), static_cast<std::size_t>(got));
-        *offset += got;
-        write_budget -= static_cast<std::size_t>(got);
-        return got;
-    }
     void shutdown_write() noexcept override { shut = true; }
     int fd() const noexcept override { return -1; }
 };

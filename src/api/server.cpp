@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "http/worker.hpp"
+#include "http1/connection.hpp"
 #include "net/listener.hpp"
 
 namespace wharf {
@@ -33,6 +34,7 @@ struct server::impl {
 
 server::server(server_config config) : impl_(std::make_unique<impl>()) {
     impl_->state.config = std::move(config);
+    impl_->state.make_connection = http1::make_connection;
     if (impl_->state.config.workers == 0)
         impl_->state.config.workers = std::max(1u, std::thread::hardware_concurrency());
 }
