@@ -28,11 +28,16 @@ class address {
     int family() const noexcept { return storage_.ss_family; }
     bool is_unix() const noexcept { return storage_.ss_family == AF_UNIX; }
 
+    /// The socket address (for bind, connect) and its length.
     const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
-    sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&storage_); }
     socklen_t size() const noexcept { return size_; }
-    socklen_t* size_ptr() noexcept { return &size_; }
     void set_port(std::uint16_t port) noexcept;
+
+    /// A copy of `length` bytes of `sa` (what accept or getsockname filled in); an empty
+    /// address when `length` does not fit.
+    static address from(const sockaddr* sa, socklen_t length) noexcept;
+    /// The local address of socket `fd` (getsockname); empty on failure.
+    static address local_of(int fd) noexcept;
 
   private:
     sockaddr_storage storage_;

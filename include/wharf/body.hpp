@@ -84,10 +84,16 @@ struct file_range {
 /// Options for one send (the Windows HTTP Server API's flags, S19-S22).
 enum class send_flags : std::uint8_t {
     none = 0,
-    more = 1,       ///< more body follows in later sends (S19); without it this send ends the body
-    disconnect = 2, ///< close the connection after this response (S20)
-    buffer = 4,     ///< coalesce: keep the bytes until a later send without it (S21)
-    nagle = 8,      ///< let the kernel delay this send's last partial segment (S22: MSG_MORE)
+    /// More body follows in later sends (S19); without it this send ends the response (HTTP/1:
+    /// the last chunk or the last byte of the length; HTTP/2: END_STREAM).
+    more = 1,
+    /// End the connection after this response (S20), as response::close_connection() does.
+    disconnect = 2,
+    /// Coalesce: keep the bytes until a later send without it (S21).
+    buffer = 4,
+    /// More data follows soon (S22): this send's last partial packet may wait to be joined
+    /// with the next one (TCP: MSG_MORE; TLS: the record may wait) instead of leaving at once.
+    hold = 8,
 };
 constexpr send_flags operator|(send_flags a, send_flags b) noexcept {
     return static_cast<send_flags>(static_cast<unsigned>(a) | static_cast<unsigned>(b));

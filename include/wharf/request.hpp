@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,9 +44,14 @@ class request {
     /// The decoded value of the first query parameter `name` ('+' is a space), if present.
     std::optional<std::string> query_param(std::string_view name) const;
 
-    /// 0 for HTTP/1.0, 1 for HTTP/1.1; HTTP/2 requests report 1 with `http_major() == 2`.
+    /// The protocol version the request came in (HTTP/2 reports major 2, minor 0).
     int http_major() const noexcept { return http_major_; }
     int http_minor() const noexcept { return http_minor_; }
+    enum class protocol_version : std::uint8_t { http1_0, http1_1, http2 };
+    protocol_version version() const noexcept {
+        if (http_major_ >= 2) return protocol_version::http2;
+        return http_minor_ == 0 ? protocol_version::http1_0 : protocol_version::http1_1;
+    }
 
     const header_view& headers() const noexcept { return headers_; }
     /// The value of the first header named `name` (case-insensitive), if any.
@@ -61,7 +67,9 @@ class request {
     /// The trailer fields of a chunked body. For a buffered body they are here when the handler
     /// runs; for a streamed one, during the read_body callback that delivers the last piece.
     const header_view& trailers() const noexcept { return trailers_; }
-    /// True when the client asked to keep the connection open after this request.
+    /// HTTP/1: false when the client asked to close the connection after this request
+    /// (Connection: close, or HTTP/1.0 without keep-alive). HTTP/2: always true (a stream's end
+    /// is not the connection's).
     bool keep_alive() const noexcept { return keep_alive_; }
 
     /// The value of route parameter `name` ("{id}" in the pattern), or "" if none.

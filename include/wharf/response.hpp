@@ -85,9 +85,11 @@ class response {
     response& json(std::string json_text) { return body(std::move(json_text), "application/json"); }
     /// The in-memory bytes appended since the last send (and since the last non-memory piece).
     std::string_view body() const noexcept { return body_; }
-    std::string& body_buffer() noexcept { return body_; }
-    /// Non-memory pieces (and memory sealed before them) waiting to be sent, in order.
-    std::vector<detail::body_piece>& pieces() noexcept { return pieces_; }
+    /// Makes room for `bytes` more in-memory body bytes, so appends do not reallocate.
+    response& reserve(std::size_t bytes) {
+        body_.reserve(body_.size() + bytes);
+        return *this;
+    }
 
     /// Status helpers (S14): each sets the status and, when none was set, a Content-Type. Error
     /// statuses (4xx/5xx) also get a short text body ("Not Found\n") if the body stays empty.
@@ -110,7 +112,9 @@ class response {
         return last_modified_;
     }
 
-    /// Closes the connection after this response (S20); "Connection: close" is sent on HTTP/1.
+    /// Ends the connection after this response (S20). HTTP/1: "Connection: close" is sent and
+    /// the connection closes once the response is written. HTTP/2: the connection is told to
+    /// go away (GOAWAY) and closes once its other streams finish.
     response& close_connection() noexcept {
         close_ = true;
         return *this;

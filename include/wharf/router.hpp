@@ -15,6 +15,10 @@
 
 namespace wharf {
 
+namespace detail {
+struct route_walker;
+}
+
 /// A request handler: any callable taking the session. It runs on the connection's event-loop
 /// thread and must not block it.
 using handler = std::function<void(session&)>;
@@ -75,9 +79,9 @@ class router {
     /// The Allow header value for a set of method bits, e.g. "GET, HEAD, POST".
     static std::string allow_header(std::uint32_t allowed_methods);
 
-    struct node; ///< internal
-
   private:
+    friend struct detail::route_walker;
+    struct node;
     router& add(std::initializer_list<wharf::method> methods, std::string_view pattern, handler h,
                 std::any service_context, bool stream_body);
     std::unique_ptr<node> root_;

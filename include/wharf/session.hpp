@@ -229,14 +229,6 @@ class session {
     template <class F, class T = detail::offload_value_t<F>>
     auto offload(thread_pool& pool, F fn);
 
-    /// Internal: runs `hook` once if the request ends while something waits on it (how a
-    /// pending co_await learns it was canceled); `done` (set by the waiter once it finished)
-    /// lets finished hooks be dropped early, so a long request does not accumulate them.
-    void at_cancel(std::shared_ptr<bool> done, std::function<void()> hook) {
-        std::erase_if(cancel_hooks_, [](const auto& h) { return *h.first; });
-        cancel_hooks_.emplace_back(std::move(done), std::move(hook));
-    }
-
     /// Tells the library the handler will finish the response later (from a callback or a
     /// timer); without it, returning sends the response.
     void defer() noexcept { async_ = true; }
@@ -271,6 +263,14 @@ class session {
 
   private:
     friend struct detail::session_access;
+
+    // Runs `hook` once if the request ends while something waits on it (how a pending
+    // co_await learns it was canceled); `done` (set by the waiter once it finished) lets
+    // finished hooks be dropped early, so a long request does not accumulate them.
+    void at_cancel(std::shared_ptr<bool> done, std::function<void()> hook) {
+        std::erase_if(cancel_hooks_, [](const auto& h) { return *h.first; });
+        cancel_hooks_.emplace_back(std::move(done), std::move(hook));
+    }
 
     wharf::request request_;
     wharf::response response_;

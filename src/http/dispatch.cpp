@@ -27,7 +27,7 @@ void set_error_response(response& res, int status, std::string_view detail) {
     response_access::reset(res);
     res.status(status);
     res.set_header("Content-Type", "text/plain; charset=utf-8");
-    std::string& body = res.body_buffer();
+    std::string& body = response_access::memory(res);
     body.append(std::to_string(status)).append(" ").append(reason_phrase(status));
     if (!detail.empty()) body.append(": ").append(detail);
     body.push_back('\n');

@@ -163,7 +163,7 @@ void exchange::queue_response(send_flags flags, send_callback done) {
         return;
     }
     if (res.closes_connection() || has(flags, send_flags::disconnect)) close_requested_ = true;
-    protocol_.hold_output(*this, has(flags, send_flags::nagle));
+    protocol_.hold_output(*this, has(flags, send_flags::hold));
     if (!head_sent_) {
         const request& req = session_.request();
         if (final && res.processes_ranges() && res.status() == 200 &&

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <utility>
 
+#include "http/access.hpp"
 #include "http/chars.hpp"
 #include "wharf/headers.hpp"
 
@@ -117,9 +118,10 @@ std::string make_boundary() {
 class body_slicer {
   public:
     explicit body_slicer(response& res) {
-        for (auto& p : res.pieces())
+        for (auto& p : detail::response_access::pieces(res))
             spans_.push_back({&p, {}});
-        if (!res.body_buffer().empty()) spans_.push_back({nullptr, res.body_buffer()});
+        if (!detail::response_access::memory(res).empty())
+            spans_.push_back({nullptr, detail::response_access::memory(res)});
     }
 
     /// Appends the bytes [first, last] of the body to `out`, memory coalesced into `mem`.
@@ -178,15 +180,16 @@ class body_slicer {
 
 /// Drops the body (releasing every piece) and sets a status that carries no content.
 void drop_body(response& res) {
-    res.pieces().clear();
-    res.body_buffer().clear();
+    detail::response_access::pieces(res).clear();
+    detail::response_access::memory(res).clear();
     if (res.declared_length()) res.content_length(0);
 }
 
 /// Replaces the body with `pieces`.
 void replace_body(response& res, std::vector<body_piece> pieces) {
-    std::vector<body_piece> old = std::exchange(res.pieces(), std::move(pieces));
-    res.body_buffer().clear();
+    std::vector<body_piece> old =
+        std::exchange(detail::response_access::pieces(res), std::move(pieces));
+    detail::response_access::memory(res).clear();
     old.clear(); // releases borrowed memory and closes the original descriptors
     if (res.declared_length()) res.content_length(res.body_size().value_or(0));
 }
@@ -347,7 +350,7 @@ void apply_conditional_and_ranges(const request& req, response& res, const range
     const bool get_or_head = req.method() == method::get || req.method() == method::head;
 
     bool sliceable = true;
-    for (const auto& p : res.pieces())
+    for (const auto& p : detail::response_access::pieces(res))
         if (p.kind == body_piece::source) sliceable = false;
     const auto total = res.body_size();
     if (!total) sliceable = false;

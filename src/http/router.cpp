@@ -49,9 +49,9 @@ struct router::node {
     }
 };
 
-namespace {
+namespace detail {
 
-struct walker {
+struct route_walker {
     method m;
     param_list& params;
     route_match result;
@@ -98,7 +98,7 @@ struct walker {
     }
 };
 
-} // namespace
+} // namespace detail
 
 router::router() : root_(std::make_unique<node>()) {}
 router::~router() = default;
@@ -186,7 +186,7 @@ router& router::add(std::initializer_list<method> methods, std::string_view patt
 }
 
 route_match router::match(method m, std::string_view path, param_list& params) const {
-    walker w{m, params, {}};
+    detail::route_walker w{m, params, {}};
     if (path.empty() || path[0] != '/') return {};
     const std::string_view rest = path.substr(1);
     w.walk(*root_, rest, rest.empty());

@@ -159,9 +159,11 @@ void worker::accept_from(acceptor& a) {
             paused_at_limit_ = true;
             return;
         }
-        address peer;
-        *peer.size_ptr() = sizeof(sockaddr_storage);
-        const int fd = ::accept4(a.fd, peer.data(), peer.size_ptr(), SOCK_NONBLOCK | SOCK_CLOEXEC);
+        sockaddr_storage from{};
+        socklen_t from_length = sizeof from;
+        const int fd = ::accept4(a.fd, reinterpret_cast<sockaddr*>(&from), &from_length,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+        const address peer = address::from(reinterpret_cast<const sockaddr*>(&from), from_length);
         if (fd >= 0 && !state_.connections.try_take(1)) {
             // Another worker took the last slot in the meantime: the limit is exact, so this
             // client waits (as it would have in the backlog) until a slot frees.

@@ -12,6 +12,21 @@ namespace wharf {
 
 address::address() noexcept : storage_{}, size_(0) {}
 
+address address::from(const sockaddr* sa, socklen_t length) noexcept {
+    address a;
+    if (sa == nullptr || length > sizeof a.storage_) return a;
+    std::memcpy(&a.storage_, sa, length);
+    a.size_ = length;
+    return a;
+}
+
+address address::local_of(int fd) noexcept {
+    sockaddr_storage ss{};
+    socklen_t length = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &length) != 0) return {};
+    return from(reinterpret_cast<const sockaddr*>(&ss), length);
+}
+
 address address::parse(std::string_view text, std::error_code& ec) {
     ec.clear();
     address a;

@@ -69,11 +69,7 @@ int open_listener(const address& addr, bool reuse_port, int backlog, address& bo
         ::close(fd);
         return -1;
     }
-    bound = addr;
-    if (!addr.is_unix()) {
-        *bound.size_ptr() = sizeof(sockaddr_storage);
-        ::getsockname(fd, bound.data(), bound.size_ptr());
-    }
+    bound = addr.is_unix() ? addr : address::local_of(fd);
     return fd;
 }
 

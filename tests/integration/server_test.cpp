@@ -592,10 +592,10 @@ TEST(ServerResponse, LargeResponseToSlowReader) {
     wharf::server srv(local_config());
     static constexpr std::size_t size = 8 * 1024 * 1024 + 3;
     srv.routes().get("/big", [](wharf::session& s) {
-        std::string& b = s.response().body_buffer();
-        b.resize(size);
+        std::string b(size, '\0');
         for (std::size_t i = 0; i < size; ++i)
             b[i] = static_cast<char>('a' + i % 26);
+        s.response().body(std::move(b));
     });
     srv.routes().get("/ok", [](wharf::session& s) { s.response().append("ok"); });
     start(srv);

@@ -105,10 +105,7 @@ class client {
 
     /// The client's own address (getsockname).
     wharf::address local_address() const {
-        wharf::address a;
-        *a.size_ptr() = sizeof(sockaddr_storage);
-        if (fd_ >= 0) ::getsockname(fd_, a.data(), a.size_ptr());
-        return a;
+        return fd_ >= 0 ? wharf::address::local_of(fd_) : wharf::address();
     }
 
     /// Sends every byte; false if the connection failed.

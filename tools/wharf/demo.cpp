@@ -248,7 +248,7 @@ void add_demo_routes(wharf::router& routes, wharf::thread_pool& pool) {
         // buffer instead: 5 MiB at most.
         s.response().content_type("application/octet-stream");
         const auto len = static_cast<std::size_t>(*size);
-        if (len < lend_from) s.response().body_buffer().reserve(*parts * len);
+        if (len < lend_from) s.response().reserve(*parts * len);
         for (std::uint64_t i = 0; i < *parts; ++i) {
             if (len >= lend_from) {
                 append_pattern(s.response(), len, i * *size);
