@@ -86,8 +86,10 @@ void event_loop::run() {
     running_ = true;
     mailbox_->set_owner(std::this_thread::get_id());
     epoll_event events[max_events];
+    update_clock();
     while (running_) {
-        update_clock();
+        // The clock was read after the last wait: the work since then is far below the
+        // timers' millisecond resolution, so it is not read again here.
         const int timeout = scheduled_.empty() ? timers_.wait_ms(now_) : 0;
         const int n = epoll_wait(epoll_fd_, events, max_events, timeout);
         if (n < 0 && errno != EINTR) throw std::system_error(last_error(), "epoll_wait");
@@ -102,10 +104,10 @@ void event_loop::run() {
             }
         }
         if (!scheduled_.empty()) {
-            std::vector<io_watcher*> now_due;
-            now_due.swap(scheduled_);
-            for (io_watcher* w : now_due)
+            due_.swap(scheduled_); // both keep their capacity: no allocation per iteration
+            for (io_watcher* w : due_)
                 w->on_io(EPOLLIN);
+            due_.clear();
         }
         if (woke) drain_posted();
         timers_.expire(now_);

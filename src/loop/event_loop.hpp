@@ -81,6 +81,7 @@ class event_loop {
     timer_heap timers_;
 
     std::vector<io_watcher*> scheduled_;
+    std::vector<io_watcher*> due_; // the scheduled reads being run
     std::vector<std::function<void()>> deferred_;
     std::vector<std::function<void()>> end_hooks_;
 };

@@ -38,6 +38,15 @@ ssize_t socket_transport::read(char* buf, std::size_t len) noexcept {
 }
 
 ssize_t socket_transport::writev(const iovec* iov, int count, bool more) noexcept {
+    if (count == 1 && !more) {
+        // The common small response: send() skips sendmsg's copying of the message header
+        // and the iovec from user space.
+        for (;;) {
+            const ssize_t n = ::send(fd_, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+            if (n >= 0) return n;
+            if (errno != EINTR) return -errno;
+        }
+    }
     msghdr msg{};
     msg.msg_iov = const_cast<iovec*>(iov);
     msg.msg_iovlen = static_cast<std::size_t>(count);
