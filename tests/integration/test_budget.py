@@ -2,9 +2,9 @@
 """The budget (docs/architecture.md): every byte a client can make `wharf serve` hold is bounded,
 and a slow client is bounded in time. Each test here is the repro of a hole the server had, run
 against a real server over real sockets: the look-ahead behind a pending response, chunked
-framing held in memory, unbounded whitespace on a chunk-size line, trickled and pinned request
-bodies, timeout closes that left full send queues in the kernel, an idle connection's spare
-send buffer, and a connection limit split per worker.
+framing held in memory, the same framing bound on a streamed body, unbounded whitespace on a
+chunk-size line, trickled and pinned request bodies, timeout closes that left full send queues
+in the kernel, an idle connection's spare send buffer, and a connection limit split per worker.
 
 Memory bounds are on the server's RSS growth with generous margins, and only outside ASan
 (whose redzones and quarantine keep freed memory resident); what a client could push into the
@@ -12,6 +12,9 @@ server is bounded in every build.
 """
 
 import contextlib
+import hashlib
+import itertools
+import json
 import os
 import socket
 import struct
@@ -189,6 +192,134 @@ class ChunkedFraming(unittest.TestCase):
                 s.sendall(chunked_head("/echo") + b'5 ; a = "x y"\r\nhello\r\n0\r\n\r\n')
                 resp = ResponseReader(s).read_response()
                 self.assertEqual((resp.status, resp.body), (200, b"hello"))
+
+
+def socket_buffer_bound(sock):
+    """The most bytes the kernel can hold between this client and a server that has stopped
+    reading: our send buffer plus the largest receive buffer the server's socket may grow to
+    (tcp_rmem's maximum), both as this machine configures them."""
+    with open("/proc/sys/net/ipv4/tcp_rmem") as f:
+        rmem_max = int(f.read().split()[2])
+    return sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) + rmem_max
+
+
+def send_counting(sock, blocks, tail):
+    """Sends each of `blocks` (an iterable of bytes), then `tail`, from a thread; returns the
+    thread, whose .sent counts the bytes the kernel took and whose .error is the exception
+    that stopped it (None when everything went out)."""
+
+    def run():
+        try:
+            for block in itertools.chain(blocks, (tail,)):
+                view = memoryview(block)
+                while view:
+                    n = sock.send(view)
+                    worker.sent += n
+                    view = view[n:]
+        except OSError as e:
+            worker.error = e
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.sent = 0
+    worker.error = None
+    worker.start()
+    return worker
+
+
+class StreamedChunkedFraming(unittest.TestCase):
+    """The framing bound (framing_allowance 64 KiB + framing_ratio 8 x payload) on a STREAMED
+    chunked body: POST /upload-digest (route_options::stream_body) hands the body to its
+    handler piece by piece, decoded by connection::try_deliver_body, not buffered first. The
+    handler answers only after the last piece, so a refused body is a 400 from the server."""
+
+    ALLOWANCE = 64 * KIB  # chunked_decoder::limits defaults
+    RATIO = 8
+
+    def refused_after_a_bounded_read(self, chunk):
+        """Streams copies of `chunk` (1 payload byte each), four times more than the server
+        could read and the kernels hold if it stopped at the bound, to /upload-digest; checks
+        the 400 for framing overhead comes and the connection closes while most of the body is
+        still unsent."""
+        with WharfServer(workers=1) as srv:
+            with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 256 * KIB)
+                s.settimeout(60)
+                s.connect((srv.host, srv.port))
+                # The most the server can have read or drained: up to the bound (a few hundred
+                # KiB at most here), one read buffer's worth and the lingering close's 1 MiB
+                # drain, with MiBs to spare; plus what the kernels hold.
+                bound = socket_buffer_bound(s) + 8 * MIB
+                block = chunk * (MIB // len(chunk))
+                blocks = 4 * bound // len(block) + 1
+                total = blocks * len(block)
+                s.sendall(chunked_head("/upload-digest"))
+                sender = send_counting(s, itertools.repeat(block, blocks), b"0\r\n\r\n")
+                resp = ResponseReader(s, timeout=60).read_response()
+                self.assertIsNotNone(resp, "closed without an answer")
+                self.assertEqual(resp.status, 400, resp)
+                self.assertEqual(resp.body, b"400 Bad Request: chunk framing overhead too large\n")
+                self.assertEqual(resp.header("Connection"), "close")
+                self.assertTrue(wait_closed(s, 30), "still open after the 400")
+                sender.join(60)
+                self.assertFalse(sender.is_alive(), "the sender is still sending")
+            # The server stopped taking the body: the sender was cut off (a reset or a broken
+            # pipe) after at most what the server read and the kernels hold; without the
+            # bound the server reads all `total` bytes and answers 200.
+            self.assertIsInstance(sender.error, (ConnectionResetError, BrokenPipeError))
+            self.assertLess(sender.sent, bound)
+            self.assertLess(sender.sent, total // 4)
+            self.assert_still_serving(srv)
+
+    def assert_still_serving(self, srv):
+        # The same worker serves a GET and a streamed upload on new connections.
+        self.assertEqual(get(srv.port).body, b"Hello, World!")
+        with socket.create_connection((srv.host, srv.port), timeout=30) as s:
+            s.sendall(chunked_head("/upload-digest") + b"5\r\nhello\r\n0\r\n\r\n")
+            resp = ResponseReader(s, timeout=30).read_response()
+            self.assertEqual(resp.status, 200, resp)
+            self.assertEqual(
+                json.loads(resp.body),
+                {"bytes": 5, "sha256": hashlib.sha256(b"hello").hexdigest()},
+            )
+        self.assertTrue(srv.alive())
+
+    def test_long_extensions_on_one_byte_chunks_are_refused(self):
+        # A 1003-byte extension (within max_chunk_extension 1024) on every 1-byte chunk: 1008
+        # framing bytes per payload byte, far past 8:1. The bound is passed after ~66 chunks.
+        chunk = b"1;e=" + b"v" * 1000 + b"\r\nx\r\n"
+        self.refused_after_a_bounded_read(chunk)
+
+    def test_one_byte_chunks_with_5_digit_sizes_are_refused(self):
+        # "00001\r\nx\r\n": 9 framing bytes per payload byte, one over the ratio, so only the
+        # allowance pays for the excess: refused after ~64 Ki chunks (~640 KB).
+        self.refused_after_a_bounded_read(b"00001\r\nx\r\n")
+
+    def test_one_byte_chunks_within_the_ratio_are_accepted(self):
+        # 1 MiB of payload in 1-byte chunks: 5 framing bytes per payload byte with 1-digit
+        # sizes and exactly 8 with 4-digit sizes. Either is several MiB of framing, far past
+        # the allowance alone: only the ratio lets it through.
+        payload = bytes(range(251)) * (MIB // 251)
+        expected = {"bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+        with WharfServer(workers=1) as srv:
+            for size in (b"1", b"0001"):
+                with self.subTest(size=size):
+                    per_byte = [size + b"\r\n" + bytes([b]) + b"\r\n" for b in range(251)]
+                    wire = b"".join(per_byte) * (MIB // 251) + b"0\r\n\r\n"
+                    framing = len(wire) - len(payload)
+                    self.assertGreater(framing, 4 * MIB)
+                    self.assertLessEqual(framing, self.ALLOWANCE + self.RATIO * len(payload))
+                    with socket.create_connection((srv.host, srv.port), timeout=60) as s:
+                        sender = send_in_thread(s, chunked_head("/upload-digest") + wire)
+                        reader = ResponseReader(s, timeout=60)
+                        resp = reader.read_response()
+                        sender.join(60)
+                        self.assertIsNone(sender.error)
+                        self.assertEqual(resp.status, 200, resp)
+                        self.assertEqual(json.loads(resp.body), expected)
+                        # The body ended exactly at the last chunk: the connection carries on.
+                        s.sendall(b"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n")
+                        self.assertEqual(reader.read_response().body, b"Hello, World!")
+            self.assert_still_serving(srv)
 
 
 class SlowBodies(unittest.TestCase):

@@ -160,6 +160,16 @@ std::vector<row> make_rows() {
         return s;
     };
     const std::string ext1000 = ";" + std::string(999, 'e'); // 1000 bytes of chunk-ext
+    // A streamed body's decoder (connection::start_streamed_request) has no max_body: the
+    // framing bound is all that limits it. A 100-byte chunk earns 800 bytes of framing, then
+    // n 1-byte chunks with 100-byte extensions spend 105 each and earn 8.
+    const auto paid_by_a_big_chunk = [](std::size_t n) {
+        std::string s = "64\r\n" + std::string(100, 'p') + "\r\n";
+        for (std::size_t i = 0; i < n; ++i)
+            s += "1;" + std::string(99, 'e') + "\r\n" + static_cast<char>('a' + i % 26) + "\r\n";
+        return s + "0\r\n\r\n";
+    };
+    const std::string huge_size_ext = "fffffffffffffff;" + std::string(60, 'e') + "\r\n";
 
     return {
         // --- valid bodies -------------------------------------------------------------------
@@ -260,6 +270,12 @@ std::vector<row> make_rows() {
          one_byte_chunks(200, 4), body(letters(200)).framing(16, 8).framed(1605)},
         {"framing: four 1-byte chunks with 1000-byte extensions within allowance 4096",
          one_byte_chunks(4, 1, ext1000), body(letters(4)).framing(4096, 8).framed(4025)},
+        {"framing: streamed limits, a 100-byte chunk pays for eight 1-byte chunks with "
+         "100-byte extensions",
+         paid_by_a_big_chunk(8),
+         body(std::string(100, 'p') + letters(8)).max_body(UINT64_MAX).framing(16, 8).framed(851)},
+        {"framing: streamed limits, a huge declared size waits for its data within allowance 80",
+         huge_size_ext, partial("").max_body(UINT64_MAX).framing(80, 8)},
 
         // --- incomplete ---------------------------------------------------------------------
         {"nothing yet", ""s, partial("")},
@@ -377,6 +393,10 @@ std::vector<row> make_rows() {
          one_byte_chunks(50, 1, ";" + std::string(19, 'e')), bad(400).framing(64, 8)},
         {"framing: the same 1-byte chunks with 20-byte extensions within the defaults",
          one_byte_chunks(50, 1, ";" + std::string(19, 'e')), body(letters(50)).framed(1255)},
+        {"framing: streamed limits, a 100-byte chunk does not pay for nine such chunks",
+         paid_by_a_big_chunk(9), bad(400).max_body(UINT64_MAX).framing(16, 8)},
+        {"framing: streamed limits, a huge declared size earns nothing before its data",
+         huge_size_ext, bad(400).max_body(UINT64_MAX).framing(64, 8)},
         {"one chunk over max_body", "b\r\nhello world\r\n0\r\n\r\n"s, bad(413).max_body(10)},
         {"chunks summing over max_body", "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"s,
          bad(413).max_body(10)},
