@@ -133,8 +133,7 @@ struct session_access {
     /// Ends the request: its tokens expire, its timers stop, its context is destroyed.
     static void reset(session& s) noexcept {
         // Only the loop thread writes the generation: no locked read-modify-write needed.
-        s.anchor_->store(s.anchor_->load(std::memory_order_relaxed) + 1,
-                         std::memory_order_release);
+        s.anchor_->store(s.anchor_->load(std::memory_order_relaxed) + 1, std::memory_order_release);
         if (s.stop_) {
             s.stop_->request_stop();
             s.stop_.reset();
