@@ -9,9 +9,6 @@
 #include <unistd.h>
 
 #include "http/access.hpp"
-#include "http1/chunk_framer.hpp"
-#include "http1/serializer.hpp"
-#include "wharf/status.hpp"
 
 namespace wharf::http1 {
 
@@ -28,10 +25,6 @@ constexpr std::size_t linger_max_bytes = 1024 * 1024;
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::size_t send_queue_window = 64 * 1024; // body bytes buffered for a slow handler
 constexpr std::size_t body_budget_step = 64 * 1024;  // chunked bodies reserve budget in steps
-
-std::int64_t deadline_after(std::int64_t from, milliseconds span) noexcept {
-    return span.count() > 0 ? from + span.count() : 0;
-}
 
 } // namespace
 
@@ -238,29 +231,6 @@ void connection::release_body() noexcept {
     if (body_reserved_ == 0) return;
     worker_.state().body_bytes.give(body_reserved_);
     body_reserved_ = 0;
-}
-
-bool connection::receiving_body() const noexcept {
-    if (phase_ == phase::body_length || phase_ == phase::body_chunked) return true;
-    return phase_ == phase::responding && streaming_body_ && !body_finished_ && body_reader_;
-}
-
-void connection::start_body_window() noexcept {
-    reader_gone_at_ = 0;
-    body_window_start_ = loop_.now();
-    body_window_bytes_ = 0;
-    body_window_paused_ = false;
-}
-
-void connection::body_too_slow(const char* reason) {
-    // RFC 9110 §15.5.9: the server would not wait any longer for the body.
-    if (streaming_body_)
-        fail_streamed_body(make_error_code(errc::timed_out), 408, reason);
-    else
-        respond_error(408, reason);
-    if (phase_ == phase::closed) return;
-    flush();
-    refresh_timer();
 }
 
 void connection::fail_streamed_body(std::error_code why, int status, const char* reason) {
@@ -570,91 +540,6 @@ void connection::try_deliver_body() {
     refresh_timer(); // waiting for the client's body (or not) changes the deadline
 }
 
-void connection::write_head(detail::exchange& x, const detail::response_head& h) {
-    const response& res = x.session().response();
-    const request& req = x.session().request();
-    if (x.close_requested()) response_keep_alive_ = false;
-    if (auto c = res.headers().get("Connection"); c && iequals(*c, "close"))
-        response_keep_alive_ = false;
-
-    head_options opt;
-    opt.date_line = worker_.date_line();
-    opt.server_name = config_.server_name;
-    opt.http10 = req.http_minor() == 0;
-    opt.content_length = !h.status_forbids_body;
-    if (h.status_forbids_body) {
-        out_framing_ = body_framing::length;
-    } else if (h.length) {
-        out_framing_ = body_framing::length;
-        opt.body_length = *h.length;
-    } else if (req.http_minor() >= 1) {
-        out_framing_ = body_framing::chunked;
-        opt.chunked = true;
-    } else {
-        // HTTP/1.0 and no length: the end of the body is the end of the connection (S20).
-        out_framing_ = body_framing::close_delimited;
-        opt.content_length = false;
-        response_keep_alive_ = false;
-    }
-    opt.keep_alive = response_keep_alive_;
-
-    if (!out_.has_spare()) out_.give_spare(worker_.take_send_buffer());
-    char* p = out_.prepare(head_size_bound(res, opt));
-    char* end = http1::write_head(p, res, opt);
-    out_.commit(static_cast<std::size_t>(end - p));
-    ++unsent_responses_;
-}
-
-void connection::write_body(detail::exchange&, detail::body_piece&& piece,
-                            std::optional<std::uint64_t> size, std::uint64_t limit) {
-    if (piece.kind == detail::body_piece::source) {
-        // Wake the flush when a blocked source has bytes again; the weak handle makes a late
-        // notify from another thread harmless.
-        std::weak_ptr<connection*> weak = self_;
-        detail::source_access::set_readable_hook(*piece.src, [weak, loop = loop_.shared_mailbox()] {
-            loop->post([weak] {
-                if (auto self = weak.lock()) (*self)->flush();
-            });
-        });
-    }
-    const bool chunked = out_framing_ == body_framing::chunked;
-    if (chunked && size) {
-        out_.commit(write_chunk_line(out_.prepare(max_chunk_line), *size));
-        out_.append_piece(std::move(piece));
-        out_.append(chunk_end);
-    } else {
-        out_.append_piece(std::move(piece), chunked ? &chunk_framing : nullptr, limit);
-    }
-}
-
-void connection::write_body(detail::exchange&, std::string&& bytes) {
-    if (out_framing_ == body_framing::chunked) {
-        out_.commit(write_chunk_line(out_.prepare(max_chunk_line), bytes.size()));
-        out_.append_owned(std::move(bytes));
-        out_.append(chunk_end);
-    } else {
-        out_.append_owned(std::move(bytes));
-    }
-}
-
-void connection::end_body(detail::exchange& x) {
-    if (x.body_allowed() && out_framing_ == body_framing::chunked) out_.append(last_chunk);
-    if (x.close_requested()) response_keep_alive_ = false;
-    if (!response_keep_alive_) close_after_output_ = true;
-}
-
-void connection::write_marker(detail::exchange&, send_callback done, std::uint64_t bytes) {
-    out_.append_marker(std::move(done), bytes);
-}
-
-void connection::hold_output(detail::exchange&, bool on) {
-    out_.set_hold(on);
-}
-
-void connection::flush(detail::exchange&) {
-    if (!batching_) flush(); // inside a read, the flush after the batch sends it
-}
-
 void connection::maybe_complete_response() {
     if (!exchange_.complete() || phase_ != phase::responding) return;
     if (streaming_body_) {
@@ -836,113 +721,6 @@ void connection::close() {
     release_body();
     if (in_.capacity()) worker_.give_buffer(std::move(in_));
     worker_.connection_closed(this);
-}
-
-std::int64_t connection::current_deadline() const noexcept {
-    const timeouts& t = config_.timeouts;
-    if (phase_ == phase::lingering) return linger_until_;
-    const auto earliest = [](std::int64_t a, std::int64_t b) {
-        return a == 0 ? b : b == 0 ? a : std::min(a, b);
-    };
-    const std::int64_t send = send_blocked_ ? deadline_after(send_window_start_, t.send_grace) : 0;
-    if (receiving_body()) {
-        // A body the server waits for must keep coming (body_read) and come fast enough on
-        // average (min_body_rate over each body_grace window), even while a response to an
-        // earlier request is still being sent.
-        const std::int64_t gap = deadline_after(last_read_, t.body_read);
-        const std::int64_t window =
-            t.min_body_rate ? deadline_after(body_window_start_, t.body_grace) : 0;
-        return earliest(send, earliest(gap, window));
-    }
-    if (send_blocked_) return send;
-    // Otherwise the application decides when the response ends.
-    if (phase_ == phase::responding) return 0;
-    if (head_started_ != 0 && (!in_.empty() || last_activity_ == head_started_))
-        return deadline_after(head_started_, t.request_head);
-    if (out_.empty()) return deadline_after(last_activity_, t.keep_alive);
-    return 0;
-}
-
-std::size_t connection::unacknowledged_bytes() const noexcept {
-    return io_->unacknowledged();
-}
-
-void connection::start_send_window() noexcept {
-    send_window_start_ = loop_.now();
-    send_window_bytes_ = 0;
-    send_window_queued_ = unacknowledged_bytes();
-}
-
-void connection::refresh_timer() {
-    if (phase_ == phase::closed) return;
-    const std::int64_t deadline = current_deadline();
-    if (deadline == 0) {
-        loop_.timers().disarm(timer_);
-    } else {
-        loop_.timers().arm(timer_, deadline);
-    }
-}
-
-void connection::on_timeout() {
-    const std::int64_t now = loop_.now();
-    const timeouts& t = config_.timeouts;
-    // The state may have moved on since the timer was armed: act only on a deadline that
-    // has really passed.
-    if (const std::int64_t deadline = current_deadline(); deadline == 0 || deadline > now) {
-        refresh_timer();
-        return;
-    }
-    if (phase_ == phase::lingering) {
-        abort(); // the client neither closed nor stopped sending in time
-        return;
-    }
-    if (send_blocked_ && t.send_grace.count() > 0 &&
-        now >= send_window_start_ + t.send_grace.count()) {
-        // What the client took is what it acknowledged: bytes written in the window, less
-        // what still waits in the kernel (EPOLLOUT comes late with a large send buffer).
-        const std::size_t queued = unacknowledged_bytes();
-        const std::uint64_t drained =
-            send_window_bytes_ + send_window_queued_ -
-            std::min<std::uint64_t>(queued, send_window_bytes_ + send_window_queued_);
-        const double seconds = static_cast<double>(now - send_window_start_) / 1000.0;
-        if (static_cast<double>(drained) < static_cast<double>(t.min_send_rate) * seconds) {
-            close_reason_ = make_error_code(errc::timed_out);
-            abort(); // the client reads slower than the minimum send rate
-            return;
-        }
-        start_send_window();
-    }
-    if (receiving_body()) {
-        if (t.min_body_rate && t.body_grace.count() > 0 &&
-            now >= body_window_start_ + t.body_grace.count()) {
-            const double seconds = static_cast<double>(now - body_window_start_) / 1000.0;
-            if (!body_window_paused_ && static_cast<double>(body_window_bytes_) <
-                                            static_cast<double>(t.min_body_rate) * seconds) {
-                body_too_slow("request body arrived too slowly");
-                return;
-            }
-            start_body_window();
-        }
-        if (t.body_read.count() > 0 && now >= last_read_ + t.body_read.count()) {
-            body_too_slow("request body not received in time");
-            return;
-        }
-        refresh_timer();
-        return;
-    }
-    if (send_blocked_ || phase_ == phase::responding) {
-        refresh_timer();
-        return;
-    }
-    if (!in_.empty()) {
-        respond_error(408, "request head not received in time");
-    } else {
-        close(); // idle keep-alive connection (or one that never sent anything)
-        return;
-    }
-    if (phase_ == phase::closed) return;
-    flush();
-    refresh_timer();
 }
 
 } // namespace wharf::http1
