@@ -191,8 +191,11 @@ void worker::adopt(int fd, const address& peer, const address& local) {
         const int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    connection* c =
-        state_.make_connection(*this, std::make_unique<socket_transport>(fd), peer, local);
+    adopt(std::make_unique<socket_transport>(fd), peer, local);
+}
+
+void worker::adopt(std::unique_ptr<transport> io, const address& peer, const address& local) {
+    connection* c = state_.make_connection(*this, std::move(io), peer, local);
     c->next = first_;
     if (first_) first_->prev = c;
     first_ = c;

@@ -71,6 +71,10 @@ class worker {
     /// Another worker freed a connection slot: accept again if the limit paused us.
     void slot_freed();
 
+    /// Takes a connected client's stream (accepted here, or made by the caller: an in-memory
+    /// stream in tests) and starts its connection.
+    void adopt(std::unique_ptr<transport> io, const address& peer, const address& local);
+
     /// Called by a connection once it has closed its socket; frees it at the end of the
     /// iteration.
     void connection_closed(connection* c);

@@ -85,36 +85,46 @@ void event_loop::update_clock() noexcept {
 void event_loop::run() {
     running_ = true;
     mailbox_->set_owner(std::this_thread::get_id());
-    epoll_event events[max_events];
     update_clock();
-    while (running_) {
-        // The clock was read after the last wait: the work since then is far below the
-        // timers' millisecond resolution, so it is not read again here.
-        const int timeout = scheduled_.empty() ? timers_.wait_ms(now_) : 0;
-        const int n = epoll_wait(epoll_fd_, events, max_events, timeout);
-        if (n < 0 && errno != EINTR) throw std::system_error(last_error(), "epoll_wait");
-        update_clock();
-        bool woke = false;
-        for (int i = 0; i < n; ++i) {
-            auto* w = static_cast<io_watcher*>(events[i].data.ptr);
-            if (w) {
-                w->on_io(events[i].events);
-            } else {
-                woke = true;
-            }
+    while (running_)
+        iterate(-1);
+}
+
+void event_loop::run_once(int max_wait_ms) {
+    mailbox_->set_owner(std::this_thread::get_id());
+    update_clock();
+    iterate(max_wait_ms);
+}
+
+void event_loop::iterate(int max_wait_ms) {
+    epoll_event events[max_events];
+    // The clock was read after the last wait: the work since then is far below the timers'
+    // millisecond resolution, so it is not read again here.
+    int timeout = scheduled_.empty() ? timers_.wait_ms(now_) : 0;
+    if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) timeout = max_wait_ms;
+    const int n = epoll_wait(epoll_fd_, events, max_events, timeout);
+    if (n < 0 && errno != EINTR) throw std::system_error(last_error(), "epoll_wait");
+    update_clock();
+    bool woke = false;
+    for (int i = 0; i < n; ++i) {
+        auto* w = static_cast<io_watcher*>(events[i].data.ptr);
+        if (w) {
+            w->on_io(events[i].events);
+        } else {
+            woke = true;
         }
-        if (!scheduled_.empty()) {
-            due_.swap(scheduled_); // both keep their capacity: no allocation per iteration
-            for (io_watcher* w : due_)
-                w->on_io(EPOLLIN);
-            due_.clear();
-        }
-        if (woke) drain_posted();
-        timers_.expire(now_);
-        for (auto& hook : end_hooks_)
-            hook();
-        run_deferred();
     }
+    if (!scheduled_.empty()) {
+        due_.swap(scheduled_); // both keep their capacity: no allocation per iteration
+        for (io_watcher* w : due_)
+            w->on_io(EPOLLIN);
+        due_.clear();
+    }
+    if (woke) drain_posted();
+    timers_.expire(now_);
+    for (auto& hook : end_hooks_)
+        hook();
+    run_deferred();
 }
 
 void event_loop::run_deferred() {

@@ -42,6 +42,9 @@ class event_loop {
     /// Runs iterations until quit() is called on the loop's thread.
     void run();
     void quit() noexcept { running_ = false; }
+    /// Runs one iteration, waiting at most `max_wait_ms` for readiness (-1: until the next
+    /// timer); for callers that drive the loop themselves (tests).
+    void run_once(int max_wait_ms);
 
     /// Queues `task` to run on the loop's thread; safe from any thread.
     void post(std::function<void()> task) { mailbox_->post(std::move(task)); }
@@ -71,6 +74,7 @@ class event_loop {
 
   private:
     void update_clock() noexcept;
+    void iterate(int max_wait_ms);
     void drain_posted();
 
     int epoll_fd_ = -1;
