@@ -11,6 +11,7 @@
 #include "wharf/address.hpp"
 #include "wharf/headers.hpp"
 #include "wharf/method.hpp"
+#include "wharf/tls.hpp"
 
 namespace wharf {
 
@@ -81,6 +82,8 @@ class request {
 
     const address& peer() const noexcept { return *peer_; }
     const address& local() const noexcept { return *local_; }
+    /// The connection's TLS session and the client's certificate; null on plaintext.
+    const tls_info* tls() const noexcept { return tls_; }
 
   private:
     friend struct detail::request_access;
@@ -96,6 +99,7 @@ class request {
     std::string decoded_path_; // storage behind path_ when decoding changed it
     const address* peer_ = nullptr;
     const address* local_ = nullptr;
+    const tls_info* tls_ = nullptr;
 };
 
 } // namespace wharf

@@ -13,6 +13,7 @@
 
 #include "wharf/address.hpp"
 #include "wharf/router.hpp"
+#include "wharf/tls.hpp"
 
 namespace wharf {
 
@@ -57,17 +58,21 @@ struct access_record {
     std::string_view method, target, user_agent, referer, user;
     int http_major, http_minor;
     int status;
-    std::uint64_t body_bytes; ///< body bytes sent (not counting the head)
+    std::string_view tls_version; ///< "TLSv1.3"; empty on plaintext
+    std::uint64_t body_bytes;     ///< body bytes sent (not counting the head)
     std::chrono::system_clock::time_point time;
 };
 
-/// Where access-log records go. The built-in file sink writes Common or Combined Log Format.
-enum class log_format { common, combined };
+/// Where access-log records go. The built-in file sink writes Common or Combined Log Format,
+/// or Combined followed by the TLS version (`TLSv1.3`, or `-` on plaintext).
+enum class log_format { common, combined, combined_tls };
 
 struct server_config {
     /// Addresses to listen on: "127.0.0.1:8080", "[::1]:8080", "*:80", "unix:/run/x.sock".
     /// Port 0 picks a free port (see server::local_addresses()).
     std::vector<std::string> listen{"127.0.0.1:8080"};
+    /// TLS listeners, each group with its certificates and settings (see tls_config).
+    std::vector<tls_config> tls;
     /// Worker threads, each with its own event loop and listeners; 0 means one per core.
     unsigned workers = 0;
     int backlog = 4096;
@@ -123,6 +128,13 @@ class server {
     void stop(milliseconds deadline);
     void stop(); ///< stop(config().timeouts.shutdown)
 
+    /// Re-reads every TLS certificate, key, CA and CRL file. New handshakes use them, open
+    /// connections keep what they started with. When any file is broken nothing changes and
+    /// the error names the file. Safe from any thread once started.
+    [[nodiscard]] tls_error reload_tls();
+    /// What made the last start() fail, in words ("" when it did not or said all in its code).
+    const std::string& start_error() const noexcept;
+
     /// The bound addresses (with the real port when 0 was asked for), once started.
     std::vector<address> local_addresses() const;
 
@@ -133,6 +145,13 @@ class server {
     struct impl;
     std::unique_ptr<impl> impl_;
 };
+
+/// Loads `config`'s files the way a server would, without serving: what would stop it.
+[[nodiscard]] tls_error check_tls(const tls_config& config);
+
+/// True when this kernel offers kernel TLS (the `tls` TCP upper layer), so TLS listeners
+/// with tls_config::ktls send files with sendfile.
+bool kernel_tls_available() noexcept;
 
 /// Raises the soft limit on open files to the hard limit; returns the new soft limit.
 std::size_t raise_open_file_limit() noexcept;

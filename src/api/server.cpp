@@ -4,13 +4,18 @@
 #include <algorithm>
 #include <fcntl.h>
 #include <mutex>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 
 #include "http/worker.hpp"
 #include "http1/connection.hpp"
 #include "net/listener.hpp"
+#include "tls/context.hpp"
+#include "tls/ticket_keys.hpp"
 
 namespace wharf {
 
@@ -21,7 +26,28 @@ struct server::impl {
     std::vector<address> bound;
     std::vector<int> shared_fds; // Unix-socket listeners, shared by all workers
     std::mutex mutex;            // guards threads against concurrent wait()/stop()
+    std::mutex reload_mutex;     // one reload_tls() at a time
     bool started = false;
+    std::string start_error;
+    /// Per TLS group, kept across reloads so tickets stay valid.
+    std::vector<std::shared_ptr<detail::ticket_keys>> ticket_keys;
+    /// The protocols a TLS client may choose by ALPN, in the server's order of preference.
+    std::vector<std::string> alpn{"http/1.1"};
+
+    /// Builds every TLS group's context (all or none).
+    tls_error build_tls(std::vector<std::shared_ptr<const detail::tls_context>>& out) {
+        const auto& groups = state.config.tls;
+        while (ticket_keys.size() < groups.size())
+            ticket_keys.push_back(std::make_shared<detail::ticket_keys>(
+                groups[ticket_keys.size()].ticket_key_lifetime));
+        out.clear();
+        for (std::size_t i = 0; i < groups.size(); ++i) {
+            tls_error e;
+            out.push_back(detail::tls_context::build(groups[i], alpn, ticket_keys[i], e));
+            if (e) return e;
+        }
+        return {};
+    }
 
     void close_shared() {
         for (int fd : shared_fds)
@@ -60,11 +86,31 @@ std::error_code server::start() {
     const server_config& cfg = m.state.config;
     const unsigned n = cfg.workers;
 
-    std::vector<address> wanted;
+    m.start_error.clear();
+    // Each address with the TLS group that serves it (null: plaintext).
+    std::vector<std::pair<address, const detail::tls_slot*>> wanted;
     for (const std::string& text : cfg.listen) {
         std::error_code ec;
-        wanted.push_back(address::parse(text, ec));
+        wanted.emplace_back(address::parse(text, ec), nullptr);
         if (ec) return ec;
+    }
+    std::vector<std::shared_ptr<const detail::tls_context>> contexts;
+    if (tls_error e = m.build_tls(contexts)) {
+        m.start_error = e.message;
+        return e.code;
+    }
+    m.state.tls.clear();
+    for (std::size_t g = 0; g < cfg.tls.size(); ++g) {
+        m.state.tls.push_back(std::make_unique<detail::tls_slot>());
+        m.state.tls.back()->set(contexts[g]);
+        for (const std::string& text : cfg.tls[g].listen) {
+            std::error_code ec;
+            wanted.emplace_back(address::parse(text, ec), m.state.tls.back().get());
+            if (ec) {
+                m.start_error = "invalid TLS listen address '" + text + "'";
+                return ec;
+            }
+        }
     }
     if (wanted.empty()) return errc::invalid_argument;
 
@@ -90,7 +136,7 @@ std::error_code server::start() {
         m.bound.clear();
         return ec;
     };
-    for (const address& want : wanted) {
+    for (const auto& [want, tls] : wanted) {
         if (auto ec = detail::check_address_free(want)) return fail(ec);
         address bound;
         std::error_code ec;
@@ -100,7 +146,7 @@ std::error_code server::start() {
             m.shared_fds.push_back(fd);
             m.bound.push_back(bound);
             for (auto& w : m.workers)
-                w->add_listener(fd, bound, false);
+                w->add_listener(fd, bound, false, tls);
             continue;
         }
         // One SO_REUSEPORT socket per worker; the first fixes the port when 0 was asked for.
@@ -110,7 +156,7 @@ std::error_code server::start() {
             const int fd = detail::open_listener(target, true, cfg.backlog, got, ec);
             if (fd < 0) return fail(ec);
             if (i == 0) m.bound.push_back(got);
-            m.workers[i]->add_listener(fd, got, true);
+            m.workers[i]->add_listener(fd, got, true, tls);
         }
     }
 
@@ -141,6 +187,38 @@ void server::stop(milliseconds deadline) {
 
 void server::stop() {
     stop(impl_->state.config.timeouts.shutdown);
+}
+
+tls_error server::reload_tls() {
+    impl& m = *impl_;
+    std::lock_guard lock(m.reload_mutex);
+    std::vector<std::shared_ptr<const detail::tls_context>> contexts;
+    if (tls_error e = m.build_tls(contexts)) return e;
+    // All groups loaded: swap them in together. Before start() there is nothing to swap.
+    for (std::size_t g = 0; g < m.state.tls.size() && g < contexts.size(); ++g)
+        m.state.tls[g]->set(contexts[g]);
+    return {};
+}
+
+const std::string& server::start_error() const noexcept {
+    return impl_->start_error;
+}
+
+tls_error check_tls(const tls_config& config) {
+    tls_error e;
+    (void)detail::tls_context::build(
+        config, {"http/1.1"}, std::make_shared<detail::ticket_keys>(config.ticket_key_lifetime), e);
+    return e;
+}
+
+bool kernel_tls_available() noexcept {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    // The ULP needs a connected socket (ENOTCONN here), but a missing module says ENOENT.
+    const int r = ::setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof "tls");
+    const bool available = r == 0 || errno != ENOENT;
+    ::close(fd);
+    return available;
 }
 
 std::vector<address> server::local_addresses() const {

@@ -44,7 +44,7 @@ void format_access_line(std::string& out, const access_record& r, log_format for
     out.append(std::to_string(r.http_minor)).append("\" ").append(std::to_string(r.status));
     out.push_back(' ');
     out.append(r.body_bytes ? std::to_string(r.body_bytes) : std::string("-"));
-    if (format == log_format::combined) {
+    if (format == log_format::combined || format == log_format::combined_tls) {
         out.append(" \"");
         if (r.referer.empty())
             out.push_back('-');
@@ -56,6 +56,10 @@ void format_access_line(std::string& out, const access_record& r, log_format for
         else
             append_escaped(out, r.user_agent);
         out.push_back('"');
+    }
+    if (format == log_format::combined_tls) {
+        out.push_back(' ');
+        out.append(r.tls_version.empty() ? std::string_view("-") : r.tls_version);
     }
 }
 

@@ -13,9 +13,9 @@
 namespace wharf::detail {
 
 exchange::exchange(exchange_protocol& protocol, const exchange_services& services,
-                   const address* peer, const address* local)
+                   const address* peer, const address* local, const tls_info* tls)
     : protocol_(protocol), services_(services) {
-    request_access::set_addresses(session_.request(), peer, local);
+    request_access::set_connection(session_.request(), peer, local, tls);
     session_access::set_stream(session_, this);
 }
 
@@ -285,6 +285,7 @@ void exchange::log_response() {
                       req.http_major(),
                       req.http_minor(),
                       session_.response().status(),
+                      req.tls() ? req.tls()->version : std::string_view(),
                       body_allowed_ ? body_sent_ : 0,
                       std::chrono::system_clock::now()};
     log.log(rec);

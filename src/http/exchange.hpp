@@ -81,8 +81,9 @@ class exchange_protocol {
 
 class exchange final : public session_stream {
   public:
+    /// `tls` (null on a plain stream) must outlive the exchange, like the addresses.
     exchange(exchange_protocol& protocol, const exchange_services& services, const address* peer,
-             const address* local);
+             const address* local, const tls_info* tls);
     exchange(const exchange&) = delete;
     exchange& operator=(const exchange&) = delete;
     ~exchange() = default;

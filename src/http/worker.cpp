@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "http/worker.hpp"
 
+#include "tls/tls_transport.hpp"
+
 #include <cerrno>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,6 +22,7 @@ struct worker::acceptor final : io_watcher {
     int fd;
     address local;
     bool owned;
+    const tls_slot* tls;
     void on_io(std::uint32_t) override { owner->accept_from(*this); }
 };
 
@@ -55,12 +58,13 @@ worker::~worker() {
     logger_.flush();
 }
 
-void worker::add_listener(int fd, const address& local, bool owned) {
+void worker::add_listener(int fd, const address& local, bool owned, const tls_slot* tls) {
     auto a = std::make_unique<acceptor>();
     a->owner = this;
     a->fd = fd;
     a->local = local;
     a->owned = owned;
+    a->tls = tls;
     // Unix-socket listeners are shared by all workers: EPOLLEXCLUSIVE wakes only one.
     const std::uint32_t events =
         EPOLLIN | (owned ? 0u : static_cast<std::uint32_t>(EPOLLEXCLUSIVE));
@@ -149,7 +153,7 @@ void worker::accept_from(acceptor& a) {
     if (held_.fd >= 0) {
         if (draining_ || !state_.connections.try_take(1)) return;
         const held_client h = std::exchange(held_, {});
-        adopt(h.fd, h.peer, *h.local);
+        adopt(h.fd, h.peer, *h.local, h.tls);
     }
     for (int i = 0; i < accepts_per_event && !accept_paused_ && !draining_; ++i) {
         // The limit is server-wide: a worker with few connections takes its share of clients
@@ -167,7 +171,7 @@ void worker::accept_from(acceptor& a) {
         if (fd >= 0 && !state_.connections.try_take(1)) {
             // Another worker took the last slot in the meantime: the limit is exact, so this
             // client waits (as it would have in the backlog) until a slot frees.
-            held_ = {fd, peer, &a.local};
+            held_ = {fd, peer, &a.local, a.tls};
             pause_accepting(true);
             paused_at_limit_ = true;
             return;
@@ -182,16 +186,19 @@ void worker::accept_from(acceptor& a) {
             }
             return;
         }
-        adopt(fd, peer, a.local);
+        adopt(fd, peer, a.local, a.tls);
     }
 }
 
-void worker::adopt(int fd, const address& peer, const address& local) {
+void worker::adopt(int fd, const address& peer, const address& local, const tls_slot* tls) {
     if (!local.is_unix()) {
         const int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    adopt(std::make_unique<socket_transport>(fd), peer, local);
+    if (tls)
+        adopt(std::make_unique<tls_transport>(fd, tls->current()), peer, local);
+    else
+        adopt(std::make_unique<socket_transport>(fd), peer, local);
 }
 
 void worker::adopt(std::unique_ptr<transport> io, const address& peer, const address& local) {

@@ -16,6 +16,7 @@
 #include "net/byte_buffer.hpp"
 #include "net/connection.hpp"
 #include "net/transport.hpp"
+#include "tls/context.hpp"
 #include "wharf/server.hpp"
 
 namespace wharf::detail {
@@ -36,6 +37,8 @@ struct server_state {
     connection_factory make_connection = nullptr;
     mutable shared_limit connections; ///< limits.max_connections
     mutable shared_limit body_bytes;  ///< limits.max_buffered_body_bytes
+    /// One per server_config::tls entry: the context its listeners hand new connections.
+    std::vector<std::unique_ptr<tls_slot>> tls;
 };
 
 class worker {
@@ -43,8 +46,9 @@ class worker {
     explicit worker(const server_state& state);
     ~worker();
 
-    /// Registers a listening socket; the worker closes it when `owned`.
-    void add_listener(int fd, const address& local, bool owned);
+    /// Registers a listening socket; the worker closes it when `owned`. Its connections speak
+    /// TLS when `tls` is set.
+    void add_listener(int fd, const address& local, bool owned, const tls_slot* tls = nullptr);
     /// The thread body: runs the loop until shutdown completes.
     void run();
     /// Starts a graceful shutdown; safe from any thread.
@@ -86,7 +90,7 @@ class worker {
     void accept_from(acceptor& a);
     void pause_accepting(bool paused);
     void release_slot();
-    void adopt(int fd, const address& peer, const address& local);
+    void adopt(int fd, const address& peer, const address& local, const tls_slot* tls);
     void begin_shutdown(milliseconds deadline);
     void maybe_finish();
 
@@ -107,6 +111,7 @@ class worker {
         int fd = -1;
         address peer;
         const address* local = nullptr;
+        const tls_slot* tls = nullptr;
     };
     held_client held_; // accepted when another worker took the last slot
     bool draining_ = false;

@@ -32,7 +32,7 @@ connection::connection(detail::worker& w, std::unique_ptr<detail::transport> io,
                        const address& peer, const address& local)
     : worker_(w), loop_(w.loop()), config_(w.state().config), io_(std::move(io)), peer_(peer),
       local_(local), timer_([](void* self) { static_cast<connection*>(self)->on_timeout(); }, this),
-      exchange_(*this, w.services(), &peer_, &local_),
+      exchange_(*this, w.services(), &peer_, &local_, io_->tls()),
       chunked_({config_.limits.max_chunk_extension, config_.limits.max_trailer_bytes,
                 config_.limits.max_body_size}) {
     self_ = std::make_shared<connection*>(this);
@@ -66,7 +66,7 @@ bool connection::advance_handshake() {
     case detail::transport::handshake_status::failed:
         break;
     }
-    abort();
+    close(); // a FIN, so the peer reads the alert (or the plaintext answer) the transport sent
     return false;
 }
 

@@ -44,6 +44,9 @@ std::int64_t connection::current_deadline() const noexcept {
     const auto earliest = [](std::int64_t a, std::int64_t b) {
         return a == 0 ? b : b == 0 ? a : std::min(a, b);
     };
+    if (phase_ == phase::handshake)
+        return earliest(deadline_after(head_started_, t.request_head),
+                        deadline_after(head_started_, milliseconds(io_->handshake_timeout_ms())));
     const std::int64_t send = send_blocked_ ? deadline_after(send_window_start_, t.send_grace) : 0;
     if (receiving_body()) {
         // A body the server waits for must keep coming (body_read) and come fast enough on

@@ -70,17 +70,25 @@ void socket_transport::shutdown_write() noexcept {
     ::shutdown(fd_, SHUT_WR);
 }
 
-std::size_t socket_transport::unacknowledged() const noexcept {
+std::size_t socket_unacknowledged(int fd) noexcept {
     int queued = 0;
-    if (::ioctl(fd_, SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
+    if (::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
     return static_cast<std::size_t>(queued);
 }
 
-void socket_transport::prepare_reset() noexcept {
+void socket_prepare_reset(int fd) noexcept {
     // A reset, not a FIN: the kernel drops what is queued at once instead of keeping it (up
     // to the socket's send buffer) for a peer that is not reading.
     const linger reset{1, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+}
+
+std::size_t socket_transport::unacknowledged() const noexcept {
+    return socket_unacknowledged(fd_);
+}
+
+void socket_transport::prepare_reset() noexcept {
+    socket_prepare_reset(fd_);
 }
 
 } // namespace wharf::detail

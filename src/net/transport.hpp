@@ -5,8 +5,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <sys/types.h>
 #include <sys/uio.h>
+
+namespace wharf {
+struct tls_info;
+}
 
 namespace wharf::detail {
 
@@ -18,6 +23,10 @@ class transport {
     enum class handshake_status { done, want_read, want_write, failed };
     /// Advances the handshake; call again on the readiness it asked for.
     virtual handshake_status handshake() noexcept { return handshake_status::done; }
+    /// How long the handshake may take, in milliseconds (0: no deadline of its own).
+    virtual std::int64_t handshake_timeout_ms() const noexcept { return 0; }
+    /// The TLS session once the handshake is done; null for a plain stream.
+    virtual const tls_info* tls() const noexcept { return nullptr; }
 
     virtual ssize_t read(char* buf, std::size_t len) noexcept = 0;
     /// True when bytes already read from the socket wait inside the transport (a decrypted TLS
@@ -39,6 +48,11 @@ class transport {
     /// The descriptor to watch for readiness, or -1 (a stream the caller drives itself).
     virtual int fd() const noexcept = 0;
 };
+
+/// What the kernel holds unacknowledged on a TCP socket (SIOCOUTQ; 0 when unknown).
+std::size_t socket_unacknowledged(int fd) noexcept;
+/// Makes the socket's close send RST and drop what is queued (SO_LINGER 0).
+void socket_prepare_reset(int fd) noexcept;
 
 /// Plain TCP (or Unix-socket) stream on a non-blocking fd; closes it when destroyed.
 class socket_transport final : public transport {

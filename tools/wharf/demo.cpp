@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -131,6 +132,55 @@ void digest_more(wharf::session& s) {
     });
 }
 
+/// "2026-12-02T05:00:00Z"
+std::string iso8601(std::chrono::system_clock::time_point t) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+nlohmann::ordered_json or_null(std::string_view s) {
+    return s.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(std::string(s));
+}
+
+/// GET /tls: the connection's TLS session and client certificate, or {"tls": null}.
+void tls_report(wharf::session& s) {
+    const wharf::tls_info* tls = s.request().tls();
+    nlohmann::ordered_json out;
+    if (tls == nullptr) {
+        out["tls"] = nullptr;
+    } else {
+        nlohmann::ordered_json t;
+        t["version"] = std::string(tls->version);
+        t["cipher"] = std::string(tls->cipher);
+        t["alpn"] = or_null(tls->alpn);
+        t["sni"] = or_null(tls->sni);
+        t["resumed"] = tls->resumed;
+        if (const wharf::peer_certificate* c = tls->client.get()) {
+            nlohmann::ordered_json cert;
+            cert["verified"] = c->verified;
+            cert["error"] = or_null(c->error);
+            cert["subject_cn"] = c->subject_cn;
+            cert["subject"] = c->subject;
+            cert["issuer"] = c->issuer;
+            cert["dns"] = c->dns;
+            cert["email"] = c->email;
+            cert["serial"] = c->serial;
+            cert["not_before"] = iso8601(c->not_before);
+            cert["not_after"] = iso8601(c->not_after);
+            cert["sha256"] = c->sha256;
+            t["client"] = std::move(cert);
+        } else {
+            t["client"] = nullptr;
+        }
+        out["tls"] = std::move(t);
+    }
+    s.response().json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 } // namespace
 
 /// GET /events: a coroutine writes `count` server-sent events, `interval_ms` apart.
@@ -257,6 +307,7 @@ void add_demo_routes(wharf::router& routes, wharf::thread_pool& pool) {
             }
         }
     });
+    routes.get("/tls", tls_report);
     routes.get("/plaintext",
                [](wharf::session& s) { s.response().body("Hello, World!", "text/plain"); });
     routes.get("/json", [](wharf::session& s) {

@@ -27,6 +27,11 @@ struct serve_options {
     bool listing = true;
     std::string cache_control;
     std::string index = "index.html";
+    std::vector<std::string> tls_listen;
+    std::vector<std::string> tls_certs, tls_keys; // pairs, in order
+    std::string tls_client_ca, tls_client_crl;
+    std::string tls_client_verify = "none";
+    std::string tls_min_version = "1.2";
     wharf::limits limits;     // only the fields with flags below are set from the command line
     wharf::timeouts timeouts; // the same
 };
@@ -60,6 +65,46 @@ void add_budget_options(CLI::App& cmd, wharf::limits& l, wharf::timeouts& t) {
     ms("--shutdown-timeout", t.shutdown, "Graceful-shutdown deadline (ms)");
 }
 
+/// The TLS group of the command line, or a message (and exit code 2) for what is wrong with it.
+bool tls_from_options(const serve_options& opt, wharf::tls_config& tls) {
+    if (opt.tls_listen.empty()) {
+        if (opt.tls_certs.empty() && opt.tls_keys.empty()) return true;
+        std::fprintf(stderr, "wharf: --tls-cert and --tls-key need --tls-listen\n");
+        return false;
+    }
+    if (opt.tls_certs.empty()) {
+        std::fprintf(stderr, "wharf: --tls-listen needs --tls-cert FILE --tls-key FILE\n");
+        return false;
+    }
+    if (opt.tls_certs.size() != opt.tls_keys.size()) {
+        std::fprintf(stderr,
+                     "wharf: every --tls-cert needs its --tls-key (%zu certificates, "
+                     "%zu keys)\n",
+                     opt.tls_certs.size(), opt.tls_keys.size());
+        return false;
+    }
+    tls.listen = opt.tls_listen;
+    for (std::size_t i = 0; i < opt.tls_certs.size(); ++i)
+        tls.certificates.push_back({opt.tls_certs[i], opt.tls_keys[i]});
+    tls.client_ca_file = opt.tls_client_ca;
+    tls.client_crl_file = opt.tls_client_crl;
+    tls.verify_client = opt.tls_client_verify == "required"   ? wharf::client_verify::required
+                        : opt.tls_client_verify == "optional" ? wharf::client_verify::optional
+                                                              : wharf::client_verify::none;
+    if (tls.verify_client != wharf::client_verify::none && tls.client_ca_file.empty()) {
+        std::fprintf(stderr, "wharf: --tls-client-verify %s needs --tls-client-ca FILE\n",
+                     opt.tls_client_verify.c_str());
+        return false;
+    }
+    tls.min_version =
+        opt.tls_min_version == "1.3" ? wharf::tls_version::tls1_3 : wharf::tls_version::tls1_2;
+    if (const wharf::tls_error e = wharf::check_tls(tls)) {
+        std::fprintf(stderr, "wharf: %s\n", e.message.c_str());
+        return false;
+    }
+    return true;
+}
+
 int serve(const serve_options& opt) {
     wharf::raise_open_file_limit();
     // Signals are taken by this thread with sigwait. Block them before any thread starts
@@ -68,21 +113,29 @@ int serve(const serve_options& opt) {
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP); // reloads the TLS files
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
-    // Nothing but SIGINT and SIGTERM ends the server, and those drain it. SIGHUP (a closed
-    // terminal), SIGUSR1 and SIGUSR2 would kill it at once, so they are ignored; later, SIGHUP
-    // is to reload the configuration and SIGUSR2 to restart in place (taken with sigwait then).
-    std::signal(SIGHUP, SIG_IGN);
+    // Nothing but SIGINT and SIGTERM ends the server, and those drain it; SIGHUP reloads the
+    // TLS files. SIGUSR1 and SIGUSR2 would kill it at once, so they are ignored; later, SIGUSR2
+    // is to restart in place (taken with sigwait then).
     std::signal(SIGUSR1, SIG_IGN);
     std::signal(SIGUSR2, SIG_IGN);
 
     wharf::server_config config;
+    wharf::tls_config tls;
+    if (!tls_from_options(opt, tls)) return 2;
     if (!opt.listen.empty()) config.listen = opt.listen;
+    if (!tls.listen.empty()) {
+        config.tls.push_back(std::move(tls));
+        if (opt.listen.empty()) config.listen.clear(); // --tls-listen alone: TLS only
+    }
     config.workers = opt.workers;
     config.access_log = opt.access_log;
     config.access_log_format = opt.access_log_format == "combined" ? wharf::log_format::combined
-                                                                   : wharf::log_format::common;
+                               : opt.access_log_format == "combined_tls"
+                                   ? wharf::log_format::combined_tls
+                                   : wharf::log_format::common;
     config.limits = opt.limits;
     config.timeouts = opt.timeouts;
     config.limits.max_connections = opt.max_connections;
@@ -107,20 +160,44 @@ int serve(const serve_options& opt) {
     }
 
     if (std::error_code ec = srv.start()) {
+        if (!srv.start_error().empty()) {
+            std::fprintf(stderr, "wharf: %s\n", srv.start_error().c_str());
+            return 2;
+        }
         std::string where;
         for (const auto& l : srv.config().listen)
             where += (where.empty() ? "" : ", ") + l;
+        for (const auto& group : srv.config().tls)
+            for (const auto& l : group.listen)
+                where += (where.empty() ? "" : ", ") + l;
         std::fprintf(stderr, "wharf: cannot listen on %s: %s\n", where.c_str(),
                      ec.message().c_str());
         return 1;
     }
+    // local_addresses() lists the plaintext addresses first, then the TLS ones, in order.
+    const std::size_t plain = srv.config().listen.size();
+    std::size_t i = 0;
     for (const wharf::address& a : srv.local_addresses())
-        std::fprintf(stderr, "wharf: serving %s on http://%s/ (%u workers)\n", opt.dir.c_str(),
-                     a.to_string().c_str(), srv.config().workers);
+        std::fprintf(stderr, "wharf: serving %s on %s://%s/ (%u workers)\n", opt.dir.c_str(),
+                     i++ < plain ? "http" : "https", a.to_string().c_str(), srv.config().workers);
+    if (!srv.config().tls.empty())
+        std::fprintf(stderr, "wharf: kernel TLS %s\n",
+                     wharf::kernel_tls_available()
+                         ? "available: files go out with sendfile where the cipher allows"
+                         : "not available in this kernel: files are encrypted by OpenSSL");
     std::fflush(stderr);
 
     int sig = 0;
-    sigwait(&signals, &sig);
+    for (;;) {
+        sigwait(&signals, &sig);
+        if (sig != SIGHUP) break;
+        if (const wharf::tls_error e = srv.reload_tls())
+            std::fprintf(stderr, "wharf: SIGHUP: TLS reload failed, nothing changed: %s\n",
+                         e.message.c_str());
+        else
+            std::fprintf(stderr, "wharf: SIGHUP: TLS certificates reloaded\n");
+        std::fflush(stderr);
+    }
     std::fprintf(stderr, "wharf: %s received, shutting down\n",
                  sig == SIGINT ? "SIGINT" : "SIGTERM");
     srv.stop();
@@ -145,8 +222,39 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--workers,-w", opt.workers, "Worker threads (default: one per core)")
         ->check(CLI::Range(1u, 1024u));
     serve_cmd->add_option("--access-log", opt.access_log, "Access log file ('-' for stdout)");
-    serve_cmd->add_option("--access-log-format", opt.access_log_format, "common or combined")
-        ->check(CLI::IsMember({"common", "combined"}));
+    serve_cmd
+        ->add_option("--access-log-format", opt.access_log_format,
+                     "common, combined, or combined_tls (combined and the TLS version)")
+        ->check(CLI::IsMember({"common", "combined", "combined_tls"}));
+    serve_cmd
+        ->add_option("--tls-listen", opt.tls_listen,
+                     "Address to serve HTTPS on; repeatable (with it and no --listen, "
+                     "only TLS is served)")
+        ->group("TLS");
+    serve_cmd
+        ->add_option("--tls-cert", opt.tls_certs,
+                     "Certificate chain (PEM); repeatable, in pairs with --tls-key; SNI "
+                     "picks by the certificates' DNS names, the first is the default")
+        ->group("TLS");
+    serve_cmd->add_option("--tls-key", opt.tls_keys, "Private key (PEM) of the --tls-cert before")
+        ->group("TLS");
+    serve_cmd
+        ->add_option("--tls-client-ca", opt.tls_client_ca,
+                     "CA certificates (PEM) client certificates must chain to")
+        ->group("TLS");
+    serve_cmd
+        ->add_option("--tls-client-crl", opt.tls_client_crl,
+                     "Revocation list (PEM) for client certificates")
+        ->group("TLS");
+    serve_cmd
+        ->add_option("--tls-client-verify", opt.tls_client_verify,
+                     "Ask for a client certificate: none, optional or required")
+        ->check(CLI::IsMember({"none", "optional", "required"}))
+        ->group("TLS");
+    serve_cmd
+        ->add_option("--tls-min-version", opt.tls_min_version, "Lowest TLS version: 1.2 or 1.3")
+        ->check(CLI::IsMember({"1.2", "1.3"}))
+        ->group("TLS");
     serve_cmd->add_option("--max-connections", opt.max_connections, "Connection limit")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
     serve_cmd->add_option("--server-name", opt.server_name, "Server header value ('' for none)");
@@ -170,6 +278,14 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         std::fprintf(stderr, "wharf: %s\nRun 'wharf --help' for usage.\n", e.what());
         return 2;
+    }
+    for (const std::string& l : opt.tls_listen) {
+        std::error_code ec;
+        (void)wharf::address::parse(l, ec);
+        if (ec) {
+            std::fprintf(stderr, "wharf: invalid TLS listen address '%s'\n", l.c_str());
+            return 2;
+        }
     }
     for (const std::string& l : opt.listen) {
         std::error_code ec;

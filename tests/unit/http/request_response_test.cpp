@@ -144,7 +144,7 @@ TEST(AccessLog, CommonAndCombinedLines) {
     std::error_code ec;
     const wharf::address peer = wharf::address::parse("10.0.0.1:5555", ec);
     ASSERT_FALSE(ec);
-    wharf::access_record rec{&peer, "GET", "/a\"b", "curl/8", "", "", 1, 1, 200, 13, {}};
+    wharf::access_record rec{&peer, "GET", "/a\"b", "curl/8", "", "", 1, 1, 200, {}, 13, {}};
     std::string line;
     wharf::detail::format_access_line(line, rec, wharf::log_format::common,
                                       "22/Nov/2026:10:00:00 +0000");
@@ -152,6 +152,13 @@ TEST(AccessLog, CommonAndCombinedLines) {
     line.clear();
     wharf::detail::format_access_line(line, rec, wharf::log_format::combined, "t");
     EXPECT_EQ(line, "10.0.0.1 - - [t] \"GET /a\\\"b HTTP/1.1\" 200 13 \"-\" \"curl/8\"");
+    line.clear();
+    wharf::detail::format_access_line(line, rec, wharf::log_format::combined_tls, "t");
+    EXPECT_EQ(line, "10.0.0.1 - - [t] \"GET /a\\\"b HTTP/1.1\" 200 13 \"-\" \"curl/8\" -");
+    rec.tls_version = "TLSv1.3";
+    line.clear();
+    wharf::detail::format_access_line(line, rec, wharf::log_format::combined_tls, "t");
+    EXPECT_EQ(line, "10.0.0.1 - - [t] \"GET /a\\\"b HTTP/1.1\" 200 13 \"-\" \"curl/8\" TLSv1.3");
 }
 
 TEST(Address, ParsesAndPrints) {
