@@ -338,9 +338,11 @@ bool connection::start_request() {
     }
     if (r.kind == parse_result::incomplete) {
         const std::size_t end = find_head_end(in_.data(), limit, 0);
-        if (end != 0 && scan_from_ == 0) {
-            // Only empty lines so far (allowed before a request line): drop them.
+        if (end != 0) {
+            // Only empty lines so far (allowed before a request line): drop them, and look
+            // at what follows from its start (it may be a whole request already).
             in_.consume(end);
+            scan_from_ = 0;
             return true;
         }
         scan_from_ = std::max<std::size_t>(in_.size(), 1);
