@@ -317,9 +317,14 @@ bool connection::start_request() {
     if (scan_from_ != 0) {
         limit = find_head_end(in_.data(), in_.size(), scan_from_);
         if (limit == 0) {
+            // Still no end: the line or the head may already be past its bound, or a line
+            // that ended in the new bytes may be malformed (a bare LF, junk after a CR), which
+            // the parser tells before the head's end as it did on the fast path: parse again
+            // then, once per line rather than once per read.
+            const bool line_ended =
+                std::memchr(in_.data() + scan_from_, '\n', in_.size() - scan_from_) != nullptr;
             scan_from_ = in_.size();
-            // Still no end: the line or the head may already be past its bound.
-            if (in_.size() > limits.max_request_line) {
+            if (in_.size() > limits.max_request_line || line_ended) {
                 const auto r = parse_request_head(in_.data(), in_.size(), head_, scratch, limits);
                 if (r.kind == parse_result::error) {
                     respond_error(r.status, r.reason);
