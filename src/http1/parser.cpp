@@ -231,10 +231,13 @@ parse_result parse_request_head(const char* buf, std::size_t len, request_head& 
 
     // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF (RFC 9112 §2.3).
     if (too_long(std::min(p + 8, end))) return fail(414, "request line too long");
-    if (end - p < 10) // a line that ends this early is malformed, not incomplete
-        return std::memchr(p, '\n', static_cast<std::size_t>(end - p))
-                   ? fail(400, "malformed HTTP version")
-                   : more();
+    if (end - p < 10) { // a line that ends this early is malformed, not incomplete
+        if (!std::memchr(p, '\n', static_cast<std::size_t>(end - p))) return more();
+        // The same reason as when the rest of the head is there: a good version ends badly.
+        const bool version = end - p >= 8 && std::memcmp(p, "HTTP/", 5) == 0 && is_digit(p[5]) &&
+                             p[6] == '.' && is_digit(p[7]);
+        return fail(400, version ? "malformed end of request line" : "malformed HTTP version");
+    }
     if (std::memcmp(p, "HTTP/", 5) != 0 || !is_digit(p[5]) || p[6] != '.' || !is_digit(p[7]))
         return fail(400, "malformed HTTP version");
     if (p[8] != '\r' || p[9] != '\n') return fail(400, "malformed end of request line");
