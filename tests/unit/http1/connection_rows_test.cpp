@@ -9,6 +9,7 @@
 //                "Connection: close" and the FIN for one that is refused; nothing at all for
 //                an incomplete one), and what the end of the peer's stream does then,
 //   ByteByByte   one arrival per byte,
+//   SlowPeer     one arrival per byte, and a peer that takes one byte per write,
 //   Split        in two arrivals, split at every offset (for long inputs: every offset in the
 //                first and last 64 bytes and every 37th in between),
 // and every run of a row must give byte-identical output (Date normalized) and end the same
@@ -432,6 +433,10 @@ TEST_P(Http1ConnectionParserRows, ByteByByte) {
     SCOPED_TRACE(pt::rows()[GetParam()].what);
     run_byte_by_byte(c());
 }
+TEST_P(Http1ConnectionParserRows, SlowPeer) {
+    SCOPED_TRACE(pt::rows()[GetParam()].what);
+    run_byte_by_byte(c(), 1); // and one byte per write
+}
 TEST_P(Http1ConnectionParserRows, Split) {
     SCOPED_TRACE(pt::rows()[GetParam()].what);
     run_split(c());
@@ -452,6 +457,10 @@ TEST_P(Http1ConnectionChunkedRows, AtOnce) {
 TEST_P(Http1ConnectionChunkedRows, ByteByByte) {
     SCOPED_TRACE(ct::rows()[GetParam()].what);
     run_byte_by_byte(c());
+}
+TEST_P(Http1ConnectionChunkedRows, SlowPeer) {
+    SCOPED_TRACE(ct::rows()[GetParam()].what);
+    run_byte_by_byte(c(), 1); // and one byte per write
 }
 TEST_P(Http1ConnectionChunkedRows, Split) {
     SCOPED_TRACE(ct::rows()[GetParam()].what);
