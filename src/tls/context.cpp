@@ -80,9 +80,12 @@ tls_error configure(SSL_CTX* ctx, const tls_config& cfg, const tls_certificate& 
         return fail(std::errc::invalid_argument, cert.certificate_file +
                                                      ": not a PEM certificate chain (" +
                                                      openssl_reason() + ")");
-    if (SSL_CTX_use_PrivateKey_file(ctx, cert.key_file.c_str(), SSL_FILETYPE_PEM) != 1)
-        return fail(std::errc::invalid_argument,
-                    cert.key_file + ": not a PEM private key (" + openssl_reason() + ")");
+    if (SSL_CTX_use_PrivateKey_file(ctx, cert.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+        const bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+        if (!mismatch)
+            return fail(std::errc::invalid_argument,
+                        cert.key_file + ": not a PEM private key (" + openssl_reason() + ")");
+    }
     if (SSL_CTX_check_private_key(ctx) != 1) {
         ERR_clear_error();
         return fail(std::errc::invalid_argument,

@@ -36,7 +36,13 @@ tls_transport::tls_transport(int fd, std::shared_ptr<const tls_context> context)
 }
 
 tls_transport::~tls_transport() {
-    if (ssl_) SSL_free(ssl_);
+    if (ssl_) {
+        // A session that ended in order (with or without close_notify) stays resumable; only
+        // a reset or a failed handshake drops it from the cache.
+        if (!reset_ && SSL_is_init_finished(ssl_))
+            SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        SSL_free(ssl_);
+    }
     if (fd_ >= 0) ::close(fd_);
 }
 
@@ -202,7 +208,7 @@ std::size_t tls_transport::unacknowledged() const noexcept {
 }
 
 void tls_transport::prepare_reset() noexcept {
-    if (ssl_) SSL_set_quiet_shutdown(ssl_, 1);
+    reset_ = true;
     socket_prepare_reset(fd_);
 }
 

@@ -46,6 +46,7 @@ class tls_transport final : public transport {
     std::shared_ptr<const tls_context> context_;
     tls_info info_;
     bool sniffed_ = false;
+    bool reset_ = false;  // prepare_reset(): the session is not kept for resumption
     bool drained_ = true; // the last read stopped at want-read: nothing left in the socket
 };
 
