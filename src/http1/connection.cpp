@@ -58,7 +58,8 @@ bool connection::advance_handshake() {
     switch (io_->handshake()) {
     case detail::transport::handshake_status::done:
         phase_ = phase::head;
-        last_activity_ = loop_.now();
+        // The first request is awaited as on a new plain connection: within the head deadline.
+        head_started_ = last_activity_ = last_read_ = loop_.now();
         return true;
     case detail::transport::handshake_status::want_read:
     case detail::transport::handshake_status::want_write:
