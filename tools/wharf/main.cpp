@@ -191,7 +191,9 @@ int serve(const serve_options& opt) {
     for (;;) {
         sigwait(&signals, &sig);
         if (sig != SIGHUP) break;
-        if (const wharf::tls_error e = srv.reload_tls())
+        if (srv.config().tls.empty())
+            std::fprintf(stderr, "wharf: SIGHUP: no TLS listener, nothing to reload\n");
+        else if (const wharf::tls_error e = srv.reload_tls())
             std::fprintf(stderr, "wharf: SIGHUP: TLS reload failed, nothing changed: %s\n",
                          e.message.c_str());
         else
