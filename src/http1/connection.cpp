@@ -49,7 +49,10 @@ bool connection::start() {
     // deadline.
     head_started_ = loop_.now();
     phase_ = phase::handshake;
-    (void)advance_handshake();
+    // A handshake that finishes here may have read the first request with the client's last
+    // flight (TLS read-ahead): those bytes wait inside the transport and no edge will come
+    // for them, so they are read now, as on_io does after a handshake.
+    if (advance_handshake() && io_->has_pending()) on_readable(false);
     if (phase_ != phase::closed) refresh_timer();
     return true;
 }
