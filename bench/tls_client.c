@@ -158,6 +158,9 @@ int main(int argc, char** argv) {
             }
         }
         (void)ok;
+        /* The server closed first; a quiet shutdown, as s_time does: freeing an SSL that did
+         * not shut down marks its session not resumable. */
+        SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
         SSL_free(ssl);
         close(fd);
     }
