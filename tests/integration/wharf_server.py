@@ -17,7 +17,7 @@ import threading
 import time
 import unittest
 
-SERVING_LINE = re.compile(r"^wharf: serving (.*) on http://(\S+)/ \((\d+) workers\)$")
+SERVING_LINE = re.compile(r"^wharf: serving (.*) on (https?)://(\S+)/ \((\d+) workers\)$")
 
 # A file outside the served directory: no request may ever return these bytes.
 SECRET = b"TOP-SECRET-7f3a9c: this file lives outside the served directory\n"
@@ -113,7 +113,9 @@ class WharfServer:
         self.proc = None
         self.port = None
         self.host = "127.0.0.1"
-        self.addresses = []
+        self.addresses = []  # every "serving" address, plaintext ones first
+        self.tls_addresses = []  # the https:// ones among them, in order
+        self.tls_port = None  # the port of the first TLS address
         self.returncode = None
         self._stderr_lines = []
         self._stderr_lock = threading.Lock()
@@ -148,8 +150,10 @@ class WharfServer:
             stderr=subprocess.PIPE,
         )
         ready = threading.Event()
-        # One "serving" line per listen address.
-        expected = 1 + sum(1 for a in self.extra_args if a in ("--listen", "-l"))
+        # One "serving" line per listen address (plaintext and TLS).
+        expected = 1 + sum(
+            1 for a in self.extra_args if a in ("--listen", "-l", "--tls-listen")
+        )
 
         def pump():
             # Reads stderr to the end so the server can never block on a full pipe.
@@ -159,7 +163,9 @@ class WharfServer:
                     self._stderr_lines.append(line)
                 m = SERVING_LINE.match(line)
                 if m:
-                    self.addresses.append(m.group(2))
+                    self.addresses.append(m.group(3))
+                    if m.group(2) == "https":
+                        self.tls_addresses.append(m.group(3))
                     if len(self.addresses) >= expected:
                         ready.set()
             ready.set()  # EOF: the process died before serving
@@ -174,6 +180,8 @@ class WharfServer:
         host, _, port = self.addresses[0].rpartition(":")
         self.host = host.strip("[]")
         self.port = int(port)
+        if self.tls_addresses:
+            self.tls_port = int(self.tls_addresses[0].rpartition(":")[2])
         return self
 
     def stop(self, timeout=None):
