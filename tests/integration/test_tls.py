@@ -332,7 +332,7 @@ class TlsReportTest(TlsServerTestCase):
     def test_alpn_h2_only_refused_python(self):
         with self.assertRaises(ssl.SSLError) as cm:
             tls_connect(self.port, client_context(alpn=("h2",))).close()
-        self.assertIn("NO_APPLICATION_PROTOCOL", str(cm.exception))
+        self.assertIn("NO_APPLICATION_PROTOCOL", str(cm.exception).upper().replace(" ", "_"))
         self.assert_serves()
 
     def test_alpn_h2_and_http11(self):
@@ -364,7 +364,7 @@ class TlsReportTest(TlsServerTestCase):
         ctx.set_ciphers("DEFAULT@SECLEVEL=0")
         with self.assertRaises(ssl.SSLError) as cm:
             tls_connect(self.port, ctx).close()
-        self.assertIn("PROTOCOL_VERSION", str(cm.exception).upper())
+        self.assertIn("PROTOCOL_VERSION", str(cm.exception).upper().replace(" ", "_"))
 
     @unittest.skipUnless(HAVE_OPENSSL, "openssl not installed")
     def test_tls12_non_aead_and_non_ecdhe_ciphers_refused(self):
@@ -399,18 +399,17 @@ class TlsReportTest(TlsServerTestCase):
 
     @unittest.skipUnless(HAVE_OPENSSL, "openssl not installed")
     def test_tls12_resumption_by_session_id(self):
-        # -no_ticket: the server's TLS 1.2 session cache (per worker: try a few times so that
-        # one lands on the worker that made the session).
+        # -no_ticket: the server's TLS 1.2 session cache (one per TLS context, shared by the
+        # workers). The server closes these connections after the client's close_notify
+        # without sending its own: the session must stay in the cache all the same.
         with tempfile.TemporaryDirectory() as d:
             sess = os.path.join(d, "sess.pem")
             rc, out = s_client(self.port, "-tls1_2", "-no_ticket", "-sess_out", sess)
             self.assertEqual(rc, 0, out)
-            reused = 0
-            for _ in range(8):
+            for i in range(6):
                 rc, out = s_client(self.port, "-tls1_2", "-no_ticket", "-sess_in", sess)
                 self.assertEqual(rc, 0, out)
-                reused += "Reused, TLSv1.2" in out
-            self.assertGreater(reused, 0)
+                self.assertIn("Reused, TLSv1.2", out, "attempt %d" % i)
 
     def resume_chain(self, ctx, n):
         """n connections, each resuming the session the one before left; returns the /tls
@@ -483,7 +482,7 @@ class MinVersion13Test(TlsServerTestCase):
         ctx = client_context(max_version=ssl.TLSVersion.TLSv1_2)
         with self.assertRaises(ssl.SSLError) as cm:
             tls_connect(self.port, ctx).close()
-        self.assertIn("PROTOCOL_VERSION", str(cm.exception).upper())
+        self.assertIn("PROTOCOL_VERSION", str(cm.exception).upper().replace(" ", "_"))
 
     def test_tls13_works(self):
         with tls_connect(self.port) as s:
