@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 import unittest
+import warnings
 
 from tls_certs import certs
 from wharf_server import (
@@ -360,8 +361,10 @@ class TlsReportTest(TlsServerTestCase):
         self.assert_serves()
 
     def test_tls11_refused_python(self):
-        ctx = client_context(min_version=ssl.TLSVersion.TLSv1_1,
-                             max_version=ssl.TLSVersion.TLSv1_1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx = client_context(min_version=ssl.TLSVersion.TLSv1_1,
+                                 max_version=ssl.TLSVersion.TLSv1_1)
         ctx.set_ciphers("DEFAULT@SECLEVEL=0")
         with self.assertRaises(ssl.SSLError) as cm:
             tls_connect(self.port, ctx).close()
