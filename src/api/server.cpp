@@ -31,8 +31,9 @@ struct server::impl {
     std::string start_error;
     /// Per TLS group, kept across reloads so tickets stay valid.
     std::vector<std::shared_ptr<detail::ticket_keys>> ticket_keys;
-    /// The protocols a TLS client may choose by ALPN, in the server's order of preference.
-    std::vector<std::string> alpn{"http/1.1"};
+    /// The protocols a TLS client may choose by ALPN, in the server's order of preference:
+    /// HTTP/1.1, and HTTP/1.0 (served as in plaintext) for a client that offers only that.
+    std::vector<std::string> alpn{"http/1.1", "http/1.0"};
 
     /// Builds every TLS group's context (all or none).
     tls_error build_tls(std::vector<std::shared_ptr<const detail::tls_context>>& out) {
