@@ -91,13 +91,20 @@ transport::handshake_status tls_transport::handshake() noexcept {
     }
 }
 
-ssize_t tls_transport::failure(int result) noexcept {
+ssize_t tls_transport::failure(int result, bool writing) noexcept {
     const int e = SSL_get_error(ssl_, result);
     switch (e) {
     case SSL_ERROR_WANT_READ:
     case SSL_ERROR_WANT_WRITE:
         return -EAGAIN;
     case SSL_ERROR_ZERO_RETURN:
+        // Once close_notify has come, SSL_get_error says ZERO_RETURN for every call that fails
+        // without wanting I/O, writes too: a write that failed (the peer reset) is an error,
+        // not 0 bytes written, or the stream would wait for a writable socket forever.
+        if (writing) {
+            ERR_clear_error();
+            return -EPIPE;
+        }
         return 0; // close_notify (or, with IGNORE_UNEXPECTED_EOF, a bare FIN)
     case SSL_ERROR_SYSCALL: {
         const int err = errno;
@@ -131,7 +138,7 @@ bool tls_transport::has_pending() const noexcept {
 ssize_t tls_transport::write_record(const void* data, std::size_t len) noexcept {
     std::size_t n = 0;
     const int r = SSL_write_ex(ssl_, data, len, &n);
-    return r == 1 ? static_cast<ssize_t>(n) : failure(r);
+    return r == 1 ? static_cast<ssize_t>(n) : failure(r, true);
 }
 
 ssize_t tls_transport::writev(const iovec* iov, int count, bool) noexcept {
@@ -190,7 +197,7 @@ ssize_t tls_transport::sendfile(int fd, off_t* offset, std::size_t count) noexce
             *offset += n;
             return n;
         }
-        return failure(static_cast<int>(n));
+        return failure(static_cast<int>(n), true);
     }
     return transport::sendfile(fd, offset, count);
 }

@@ -39,7 +39,7 @@ class tls_transport final : public transport {
     /// 400 that says so. False when the connection is to close.
     handshake_status sniff() noexcept;
     ssize_t write_record(const void* data, std::size_t len) noexcept;
-    ssize_t failure(int result) noexcept;
+    ssize_t failure(int result, bool writing = false) noexcept;
 
     int fd_;
     SSL* ssl_ = nullptr;
