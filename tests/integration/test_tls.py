@@ -957,16 +957,10 @@ class HostileClientTest(TlsServerTestCase):
             self.assertTrue(body.startswith(b"HTTP/1.1 200"), (chunk, body[:100]))
             self.assertTrue(body.endswith(b"Hello, World!"), (chunk, body[-100:]))
 
-    # BUG: when the client's Finished and its first request arrive while the server is still in
-    # the SSL_do_handshake call of connection::start() (the one right after accept, which
-    # writes the server's flight and goes on reading), the handshake completes there, the
-    # request sits in OpenSSL's read-ahead buffer, and nothing reads it: no EPOLLIN edge comes
-    # (the bytes left the socket), so the connection waits for the head deadline and closes
-    # without answering. Happens in a few percent of TLS 1.3 handshakes whose Finished and
-    # request go in one segment (as here); the fix is outside src/tls/: in
-    # src/http1/connection.cpp start(), `if (advance_handshake()) loop_.schedule_read(this);`
-    # (found with stderr traces: "hs r=1 pending=1" from start(), then only EPOLLOUT events).
-    @unittest.expectedFailure
+    # When the client's Finished and its first request arrive while the server is still in the
+    # handshake call right after accept, the request waits inside OpenSSL's read-ahead buffer
+    # and no edge comes for it: the connection must read it at once (it used to wait for the
+    # head deadline and close without answering).
     def test_request_with_finished_always_answered(self):
         # Eight clients at once (a loaded server is preempted inside that window more often),
         # until the first failure or 10 s; with the bug, this almost surely hits it.
