@@ -5,15 +5,14 @@
  *
  * Usage: tls_client HOST PORT SECONDS full|resume 1.2|1.3 PATH
  *   TLS 1.3: the only cipher suite offered is TLS_AES_128_GCM_SHA256;
- *   TLS 1.2: the only cipher offered is ECDHE-ECDSA-AES128-GCM-SHA256; key exchange X25519 (P-256 listed too: TLS 1.2 needs
- *   it for the server's P-256 certificate).
- *   The certificate is not verified (its signature over the handshake is: that is the protocol).
- * Output: BENCH requests=N bytes=B duration_us=D connect=C read=R write=W status=S timeout=T
- *         resumed=M handshakes=H
- *   requests: connections that completed a handshake and got a whole 200 response;
- *   status: responses other than 200, plus (in resume mode) handshakes after the first that
- *   were not resumed, so a server that stops resuming fails the run;
- *   connect/read/write/timeout: failures of connect(), of the handshake or reading, of writing.
+ *   TLS 1.2: the only cipher offered is ECDHE-ECDSA-AES128-GCM-SHA256; key exchange X25519 (P-256
+ * listed too: TLS 1.2 needs it for the server's P-256 certificate). The certificate is not verified
+ * (its signature over the handshake is: that is the protocol). Output: BENCH requests=N bytes=B
+ * duration_us=D connect=C read=R write=W status=S timeout=T resumed=M handshakes=H requests:
+ * connections that completed a handshake and got a whole 200 response; status: responses other than
+ * 200, plus (in resume mode) handshakes after the first that were not resumed, so a server that
+ * stops resuming fails the run; connect/read/write/timeout: failures of connect(), of the handshake
+ * or reading, of writing.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -80,9 +79,9 @@ int main(int argc, char** argv) {
     }
 
     char request[512];
-    const int request_len = snprintf(request, sizeof request,
-                                     "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-                                     path);
+    const int request_len =
+        snprintf(request, sizeof request,
+                 "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", path);
     char buf[16384];
     long requests = 0, handshakes = 0, resumed = 0, not_resumed = 0, bad_status = 0;
     long err_connect = 0, err_read = 0, err_write = 0, err_timeout = 0;
@@ -94,7 +93,10 @@ int main(int argc, char** argv) {
 
     while ((end = now()) - start < seconds) {
         const int fd = socket(AF_INET, SOCK_STREAM, 0);
-        if (fd < 0) { perror("socket"); return 1; }
+        if (fd < 0) {
+            perror("socket");
+            return 1;
+        }
         const int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -111,12 +113,17 @@ int main(int argc, char** argv) {
         if (resume && session) SSL_set_session(ssl, session);
         int ok = 0;
         if (SSL_connect(ssl) != 1) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) err_timeout++; else err_read++;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                err_timeout++;
+            else
+                err_read++;
             ERR_clear_error();
         } else {
             handshakes++;
-            if (SSL_session_reused(ssl)) resumed++;
-            else if (resume && session) not_resumed++;
+            if (SSL_session_reused(ssl))
+                resumed++;
+            else if (resume && session)
+                not_resumed++;
             if (SSL_write(ssl, request, request_len) != request_len) {
                 err_write++;
                 ERR_clear_error();
@@ -128,7 +135,10 @@ int main(int argc, char** argv) {
                     if (n <= 0) {
                         const int e = SSL_get_error(ssl, n);
                         if (e != SSL_ERROR_ZERO_RETURN && got == 0) {
-                            if (errno == EAGAIN || errno == EWOULDBLOCK) err_timeout++; else err_read++;
+                            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                err_timeout++;
+                            else
+                                err_read++;
                         }
                         ERR_clear_error();
                         break;
@@ -142,8 +152,11 @@ int main(int argc, char** argv) {
                 }
                 if (got > 0) {
                     bytes += got;
-                    if (strncmp(head, "HTTP/1.1 200", 12) == 0) { requests++; ok = 1; }
-                    else bad_status++;
+                    if (strncmp(head, "HTTP/1.1 200", 12) == 0) {
+                        requests++;
+                        ok = 1;
+                    } else
+                        bad_status++;
                 }
             }
             if (resume) {
@@ -167,9 +180,10 @@ int main(int argc, char** argv) {
     end = now();
     if (session) SSL_SESSION_free(session);
     SSL_CTX_free(ctx);
-    printf("BENCH requests=%ld bytes=%llu duration_us=%.0f connect=%ld read=%ld write=%ld status=%ld "
-           "timeout=%ld resumed=%ld handshakes=%ld\n",
-           requests, bytes, (end - start) * 1e6, err_connect, err_read, err_write,
-           bad_status + not_resumed, err_timeout, resumed, handshakes);
+    printf(
+        "BENCH requests=%ld bytes=%llu duration_us=%.0f connect=%ld read=%ld write=%ld status=%ld "
+        "timeout=%ld resumed=%ld handshakes=%ld\n",
+        requests, bytes, (end - start) * 1e6, err_connect, err_read, err_write,
+        bad_status + not_resumed, err_timeout, resumed, handshakes);
     return 0;
 }
