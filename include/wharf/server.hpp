@@ -149,10 +149,6 @@ class server {
 /// Loads `config`'s files the way a server would, without serving: what would stop it.
 [[nodiscard]] tls_error check_tls(const tls_config& config);
 
-/// True when this kernel offers kernel TLS (the `tls` TCP upper layer), so TLS listeners
-/// with tls_config::ktls send files with sendfile.
-bool kernel_tls_available() noexcept;
-
 /// Raises the soft limit on open files to the hard limit; returns the new soft limit.
 std::size_t raise_open_file_limit() noexcept;
 

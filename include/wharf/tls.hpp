@@ -89,4 +89,8 @@ struct tls_error {
     explicit operator bool() const noexcept { return static_cast<bool>(code); }
 };
 
+/// True when this kernel offers kernel TLS (the `tls` TCP upper layer), so TLS listeners
+/// with tls_config::ktls send files with sendfile.
+bool kernel_tls_available() noexcept;
+
 } // namespace wharf

@@ -212,16 +212,6 @@ tls_error check_tls(const tls_config& config) {
     return e;
 }
 
-bool kernel_tls_available() noexcept {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    // The ULP needs a connected socket (ENOTCONN here), but a missing module says ENOENT.
-    const int r = ::setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof "tls");
-    const bool available = r == 0 || errno != ENOENT;
-    ::close(fd);
-    return available;
-}
-
 std::vector<address> server::local_addresses() const {
     return impl_->bound;
 }

@@ -76,7 +76,8 @@ class worker {
     void slot_freed();
 
     /// Takes a connected client's stream (accepted here, or made by the caller: an in-memory
-    /// stream in tests) and starts its connection.
+    /// stream in tests) and starts its connection. The stream's descriptor must be its own
+    /// (not duplicated): closing it is what takes it out of the event loop.
     void adopt(std::unique_ptr<transport> io, const address& peer, const address& local);
 
     /// Called by a connection once it has closed its socket; frees it at the end of the

@@ -719,8 +719,7 @@ void connection::close() {
     const bool unfinished = exchange_.detach();
     loop_.timers().disarm(timer_);
     loop_.unschedule(this);
-    if (const int fd = io_->fd(); fd >= 0) loop_.remove(fd);
-    io_.reset();   // closes the socket
+    io_.reset();   // closes the socket, which takes it out of epoll (it is never duplicated)
     self_.reset(); // late wake-ups from sources find nothing
     // Everything still queued is released and every pending send learns why (S16).
     const std::error_code why = close_reason_ ? close_reason_ : make_error_code(errc::closed);

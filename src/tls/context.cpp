@@ -97,7 +97,7 @@ tls_error configure(SSL_CTX* ctx, const tls_config& cfg, const tls_certificate& 
     SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                  SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
-                                 (cfg.ktls ? SSL_OP_ENABLE_KTLS : 0));
+                                 (cfg.ktls && kernel_tls_available() ? SSL_OP_ENABLE_KTLS : 0));
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     const std::string ciphers = cfg.ciphers.empty() ? default_ciphers : cfg.ciphers;
