@@ -276,7 +276,7 @@ void connection::process() {
         case phase::body_chunked: {
             char* base = in_.data() + head_len_;
             const auto r = chunked_.decode(base + body_decoded_, base + body_raw_,
-                                           in_.size() - head_len_ - body_raw_, trailers_);
+                                           in_.size() - head_len_ - body_raw_, trailer_room());
             body_raw_ += r.consumed;
             body_decoded_ += r.produced;
             if (r.kind == chunked_decoder::result::error) {
@@ -368,9 +368,13 @@ bool connection::start_request() {
         respond_error(framing_.status, framing_.reason);
         return false;
     }
-    const auto started = exchange_.start({head_.method, head_.target, head_.major, head_.minor,
-                                          header_view(fields_), framing_.host, framing_.keep_alive,
-                                          framing_.body != request_framing::none});
+    // A chunked body's trailer fields go after the header fields: an idle connection keeps no
+    // room for them.
+    if (framing_.body == request_framing::chunked) fields_.resize(head_.num_headers + max_trailers);
+    const auto started =
+        exchange_.start({head_.method, head_.target, head_.major, head_.minor,
+                         header_view({fields_.data(), head_.num_headers}), framing_.host,
+                         framing_.keep_alive, framing_.body != request_framing::none});
     if (started.status) {
         respond_error(started.status, started.reason);
         return false;
@@ -430,7 +434,7 @@ void connection::move_views(const char* old_begin, std::size_t length, const cha
 void connection::finish_request(std::string_view body, std::size_t consumed) {
     exchange_.set_body(body);
     if (framing_.body == request_framing::chunked && !streaming_body_)
-        exchange_.set_trailers(header_view({trailers_, chunked_.trailer_count()}));
+        exchange_.set_trailers(header_view({trailer_room().data(), chunked_.trailer_count()}));
     phase_ = phase::responding;
     request_consumed_ = consumed;
     response_keep_alive_ = framing_.keep_alive && !worker_.draining() && !peer_eof_;
@@ -517,7 +521,7 @@ void connection::try_deliver_body() {
             body_remaining_ -= n;
             last = body_remaining_ == 0;
         } else {
-            const auto r = chunked_.decode(in_.data(), in_.data(), in_.size(), trailers_);
+            const auto r = chunked_.decode(in_.data(), in_.data(), in_.size(), trailer_room());
             if (r.kind == chunked_decoder::result::error) {
                 fail_streamed_body(make_error_code(errc::invalid_argument), r.status, r.reason);
                 break;
@@ -535,7 +539,7 @@ void connection::try_deliver_body() {
         }
         if (last) body_finished_ = true;
         if (last && framing_.body == request_framing::chunked)
-            exchange_.set_trailers(header_view({trailers_, chunked_.trailer_count()}));
+            exchange_.set_trailers(header_view({trailer_room().data(), chunked_.trailer_count()}));
         auto reader = std::exchange(body_reader_, nullptr);
         reader_gone_at_ = loop_.now();
         reader({}, piece, last);

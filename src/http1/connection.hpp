@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "http/exchange.hpp"
@@ -84,6 +85,10 @@ class connection final : public detail::connection, public detail::exchange_prot
     void refresh_timer();
     void on_timeout();
     bool output_full() const noexcept;
+    static constexpr std::size_t max_trailers = 16;
+    std::span<header_field> trailer_room() noexcept {
+        return {fields_.data() + head_.num_headers, max_trailers};
+    }
     bool idle() const noexcept { return phase_ == phase::head && in_.empty() && out_.empty(); }
     void park_idle_buffers();
     bool reserve_body(std::size_t bytes);
@@ -108,7 +113,6 @@ class connection final : public detail::connection, public detail::exchange_prot
     detail::timer timer_;
     detail::exchange exchange_;
     std::vector<header_field> fields_;
-    header_field trailers_[16];
 
     phase phase_ = phase::head;
     request_head head_{};
