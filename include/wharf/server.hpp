@@ -52,6 +52,21 @@ struct timeouts {
     milliseconds shutdown{10'000}; ///< graceful-shutdown deadline for in-flight requests
 };
 
+/// HTTP/2 (RFC 9113) on every listener: by ALPN "h2" on TLS, by the connection preface (prior
+/// knowledge) on cleartext. The window and size settings are what the server advertises.
+struct http2_settings {
+    bool enabled = true;   ///< offer "h2" by ALPN on TLS listeners
+    bool cleartext = true; ///< accept h2c on plaintext listeners (prior knowledge)
+    std::uint32_t max_concurrent_streams = 100;
+    /// Each stream's receive window: request-body bytes a client may send ahead of the
+    /// handler (streamed bodies) before it must wait for WINDOW_UPDATE.
+    std::uint32_t stream_window = 256 * 1024;
+    /// The connection's receive window: what all its streams together may send ahead.
+    std::uint32_t connection_window = 1024 * 1024;
+    std::uint32_t max_frame_size = 16 * 1024;   ///< largest frame payload we accept
+    std::uint32_t header_table_size = 4 * 1024; ///< HPACK dynamic table for the client's fields
+};
+
 /// One access-log record (S28), handed to the log sink after each response.
 struct access_record {
     const address* peer;
@@ -83,6 +98,7 @@ struct server_config {
     std::string server_name = "wharf";
     struct limits limits;
     struct timeouts timeouts;
+    http2_settings http2;
     /// Access log: "" off, "-" standard output, else a file path opened for appending.
     std::string access_log;
     log_format access_log_format = log_format::common;

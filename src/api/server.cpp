@@ -13,6 +13,7 @@
 
 #include "http/worker.hpp"
 #include "http1/connection.hpp"
+#include "http2/connection.hpp"
 #include "net/listener.hpp"
 #include "tls/context.hpp"
 #include "tls/ticket_keys.hpp"
@@ -32,8 +33,9 @@ struct server::impl {
     /// Per TLS group, kept across reloads so tickets stay valid.
     std::vector<std::shared_ptr<detail::ticket_keys>> ticket_keys;
     /// The protocols a TLS client may choose by ALPN, in the server's order of preference:
-    /// HTTP/1.1, and HTTP/1.0 (served as in plaintext) for a client that offers only that.
-    std::vector<std::string> alpn{"http/1.1", "http/1.0"};
+    /// HTTP/2 (unless off), HTTP/1.1, and HTTP/1.0 (served as in plaintext) for a client that
+    /// offers only that.
+    std::vector<std::string> alpn{"h2", "http/1.1", "http/1.0"};
 
     /// Builds every TLS group's context (all or none).
     tls_error build_tls(std::vector<std::shared_ptr<const detail::tls_context>>& out) {
@@ -62,6 +64,9 @@ struct server::impl {
 server::server(server_config config) : impl_(std::make_unique<impl>()) {
     impl_->state.config = std::move(config);
     impl_->state.make_connection = http1::make_connection;
+    if (impl_->state.config.http2.enabled || impl_->state.config.http2.cleartext)
+        impl_->state.make_http2 = http2::make_connection;
+    if (!impl_->state.config.http2.enabled) impl_->alpn.erase(impl_->alpn.begin());
     if (impl_->state.config.workers == 0)
         impl_->state.config.workers = std::max(1u, std::thread::hardware_concurrency());
 }

@@ -243,6 +243,19 @@ void worker::pause_accepting(bool paused) {
     }
 }
 
+void worker::hand_over(connection* from, connection* to) {
+    to->prev = from->prev;
+    to->next = from->next;
+    if (to->prev)
+        to->prev->next = to;
+    else
+        first_ = to;
+    if (to->next) to->next->prev = to;
+    from->prev = from->next = nullptr;
+    loop_.defer([from] { delete from; });
+    if (!to->start()) to->abort();
+}
+
 void worker::connection_closed(connection* c) {
     if (c->prev)
         c->prev->next = c->next;

@@ -27,6 +27,11 @@ class worker;
 using connection_factory = connection* (*)(worker& w, std::unique_ptr<transport> io,
                                            const address& peer, const address& local);
 
+/// Makes the HTTP/2 connection for a client that chose it (ALPN "h2", or the h2c preface on a
+/// plaintext stream); `already_read` holds the bytes taken from the stream so far.
+using http2_factory = connection* (*)(worker& w, std::unique_ptr<transport> io, const address& peer,
+                                      const address& local, byte_buffer&& already_read);
+
 /// What every worker reads and nobody writes once the server runs, plus the server-wide
 /// budgets the workers draw from (those alone change, atomically).
 struct server_state {
@@ -35,8 +40,9 @@ struct server_state {
     int access_log_fd = -1;
     std::vector<worker*> workers; ///< set before they start
     connection_factory make_connection = nullptr;
-    mutable shared_limit connections; ///< limits.max_connections
-    mutable shared_limit body_bytes;  ///< limits.max_buffered_body_bytes
+    http2_factory make_http2 = nullptr; ///< null: HTTP/2 is off
+    mutable shared_limit connections;   ///< limits.max_connections
+    mutable shared_limit body_bytes;    ///< limits.max_buffered_body_bytes
     /// One per server_config::tls entry: the context its listeners hand new connections.
     std::vector<std::unique_ptr<tls_slot>> tls;
 };
@@ -79,6 +85,10 @@ class worker {
     /// stream in tests) and starts its connection. The stream's descriptor must be its own
     /// (not duplicated): closing it is what takes it out of the event loop.
     void adopt(std::unique_ptr<transport> io, const address& peer, const address& local);
+
+    /// `from` gives its client to `to` (a protocol switch: HTTP/1 to HTTP/2): `to` takes its
+    /// place and its connection slot and is started; `from` is freed at the end of the iteration.
+    void hand_over(connection* from, connection* to);
 
     /// Called by a connection once it has closed its socket; frees it at the end of the
     /// iteration.

@@ -49,6 +49,7 @@ bool connection::start() {
     // deadline.
     head_started_ = loop_.now();
     phase_ = phase::handshake;
+    may_be_h2c_ = io_->tls() == nullptr && worker_.state().make_http2 && config_.http2.cleartext;
     // A handshake that finishes here may have read the first request with the client's last
     // flight (TLS read-ahead): those bytes wait inside the transport and no edge will come
     // for them, so they are read now, as on_io does after a handshake.
@@ -57,10 +58,38 @@ bool connection::start() {
     return true;
 }
 
+bool connection::check_h2c_preface() {
+    // RFC 9113 §3.3: a client with prior knowledge starts with the preface; anything else that
+    // differs from it is HTTP/1.
+    static constexpr std::string_view preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    const std::size_t n = std::min(in_.size(), preface.size());
+    if (std::memcmp(in_.data(), preface.data(), n) != 0) {
+        may_be_h2c_ = false;
+        return true;
+    }
+    if (n == preface.size()) switch_to_http2();
+    return false; // the rest of the preface is still to come
+}
+
+void connection::switch_to_http2() {
+    loop_.timers().disarm(timer_);
+    loop_.unschedule(this);
+    phase_ = phase::closed;
+    self_.reset();
+    detail::connection* h2 =
+        worker_.state().make_http2(worker_, std::move(io_), peer_, local_, std::move(in_));
+    worker_.hand_over(this, h2);
+}
+
 bool connection::advance_handshake() {
     switch (io_->handshake()) {
     case detail::transport::handshake_status::done:
         phase_ = phase::head;
+        if (const tls_info* tls = io_->tls();
+            tls && tls->alpn == "h2" && worker_.state().make_http2) {
+            switch_to_http2();
+            return false;
+        }
         // The first request is awaited as on a new plain connection: within the head deadline.
         head_started_ = last_activity_ = last_read_ = loop_.now();
         return true;
@@ -174,6 +203,7 @@ void connection::on_readable(bool until_eof) {
                 try_deliver_body();
             else
                 process();
+            if (phase_ == phase::closed) return; // closed, or handed over to HTTP/2
             if (static_cast<std::size_t>(n) < room && !until_eof && !io_->has_pending()) {
                 drained = true; // a short read emptied the socket; the next edge tells us more
                 break;
@@ -264,6 +294,7 @@ void connection::process() {
         switch (phase_) {
         case phase::head:
             if (in_.empty()) return;
+            if (may_be_h2c_ && !check_h2c_preface()) return;
             if (!start_request()) return;
             break;
         case phase::body_length: {

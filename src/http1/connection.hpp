@@ -63,6 +63,11 @@ class connection final : public detail::connection, public detail::exchange_prot
 
     /// Moves the transport's handshake on; true once it is done.
     bool advance_handshake();
+    /// The first bytes of a plaintext connection: false while they may still be the HTTP/2
+    /// preface (or were, and the connection went to HTTP/2).
+    bool check_h2c_preface();
+    /// Gives the client to an HTTP/2 connection; this one is done.
+    void switch_to_http2();
     void on_readable(bool until_eof = false);
     void process();
     bool start_request();
@@ -140,6 +145,7 @@ class connection final : public detail::connection, public detail::exchange_prot
     bool read_paused_ = false;            // stopped reading for back-pressure
     bool send_blocked_ = false;           // the socket refused part of out_
     bool peer_eof_ = false;
+    bool may_be_h2c_ = false; // no request yet on a plaintext stream that could be h2c
 
     // The response in progress.
     enum class body_framing : std::uint8_t { length, chunked, close_delimited };

@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: MIT
+#include "http2/connection.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <sys/epoll.h>
+
+#include "http2/stream.hpp"
+#include "wharf/error.hpp"
+
+namespace wharf::http2 {
+namespace {
+
+constexpr int reads_per_event = 16;
+constexpr std::size_t read_size = 16 * 1024;
+constexpr std::size_t recent_resets = 64;
+
+connection& self(void* user_data) noexcept {
+    return *static_cast<connection*>(user_data);
+}
+
+stream* stream_of(nghttp2_session* s, std::int32_t id) noexcept {
+    return static_cast<stream*>(nghttp2_session_get_stream_user_data(s, id));
+}
+
+// The callbacks nghttp2 calls while it parses or serialises, all on the loop's thread.
+nghttp2_session_callbacks* make_callbacks() {
+    nghttp2_session_callbacks* cb = nullptr;
+    if (nghttp2_session_callbacks_new(&cb) != 0) return nullptr;
+    nghttp2_session_callbacks_set_send_callback(
+        cb,
+        [](nghttp2_session*, const std::uint8_t* data, std::size_t len, int, void* u) -> ssize_t {
+            return self(u).on_send(data, len);
+        });
+    nghttp2_session_callbacks_set_send_data_callback(
+        cb,
+        [](nghttp2_session*, nghttp2_frame* frame, const std::uint8_t* framehd, std::size_t length,
+           nghttp2_data_source* source,
+           void* u) -> int { return self(u).on_send_data(frame, framehd, length, source); });
+    nghttp2_session_callbacks_set_on_begin_frame_callback(
+        cb, [](nghttp2_session*, const nghttp2_frame_hd* hd, void* u) -> int {
+            return self(u).on_begin_frame(hd);
+        });
+    nghttp2_session_callbacks_set_on_begin_headers_callback(
+        cb, [](nghttp2_session*, const nghttp2_frame* frame, void* u) -> int {
+            return self(u).on_begin_headers(frame);
+        });
+    nghttp2_session_callbacks_set_on_header_callback2(
+        cb,
+        [](nghttp2_session*, const nghttp2_frame* frame, nghttp2_rcbuf* name, nghttp2_rcbuf* value,
+           std::uint8_t, void* u) -> int { return self(u).on_header(frame, name, value); });
+    nghttp2_session_callbacks_set_on_frame_recv_callback(
+        cb, [](nghttp2_session*, const nghttp2_frame* frame, void* u) -> int {
+            return self(u).on_frame_recv(frame);
+        });
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
+        cb,
+        [](nghttp2_session*, std::uint8_t, std::int32_t id, const std::uint8_t* data,
+           std::size_t len, void* u) -> int { return self(u).on_data_chunk(id, data, len); });
+    nghttp2_session_callbacks_set_on_stream_close_callback(
+        cb, [](nghttp2_session*, std::int32_t id, std::uint32_t error_code, void* u) -> int {
+            return self(u).on_stream_close(id, error_code);
+        });
+    nghttp2_session_callbacks_set_on_frame_send_callback(
+        cb, [](nghttp2_session*, const nghttp2_frame* frame, void* u) -> int {
+            return self(u).on_frame_send(frame);
+        });
+    return cb;
+}
+
+nghttp2_option* make_options() {
+    nghttp2_option* opt = nullptr;
+    if (nghttp2_option_new(&opt) != 0) return nullptr;
+    // WINDOW_UPDATE follows what the handlers consumed, not what arrived.
+    nghttp2_option_set_no_auto_window_update(opt, 1);
+    // Floods: bounded by nghttp2 where it can (RFC 9113 §10.5).
+    nghttp2_option_set_max_settings(opt, 32);
+    nghttp2_option_set_max_outbound_ack(opt, 1000);
+    nghttp2_option_set_max_continuations(opt, 8);
+    // Rapid reset (CVE-2023-44487): a burst of 1000 resets, then 33 per second.
+    nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33);
+    nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
+    return opt;
+}
+
+} // namespace
+
+connection::connection(detail::worker& w, std::unique_ptr<detail::transport> io,
+                       const address& peer, const address& local,
+                       detail::byte_buffer&& already_read)
+    : worker_(w), loop_(w.loop()), config_(w.state().config), io_(std::move(io)), peer_(peer),
+      local_(local), in_(std::move(already_read)),
+      timer_([](void* self) { static_cast<connection*>(self)->on_timeout(); }, this) {
+    self_ = std::make_shared<connection*>(this);
+}
+
+connection::~connection() {
+    for (stream* s : streams_)
+        delete s; // only streams a handler still held when the connection closed
+    if (session_) nghttp2_session_del(session_);
+}
+
+bool connection::init_session() {
+    static nghttp2_session_callbacks* const callbacks = make_callbacks();
+    static nghttp2_option* const options = make_options();
+    if (!callbacks || !options) return false;
+    if (nghttp2_session_server_new2(&session_, callbacks, this, options) != 0) return false;
+    const http2_settings& h2 = config_.http2;
+    const nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, h2.max_concurrent_streams},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, h2.stream_window},
+        {NGHTTP2_SETTINGS_MAX_FRAME_SIZE,
+         std::clamp<std::uint32_t>(h2.max_frame_size, 16384, 16777215)},
+        {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, h2.header_table_size},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+         static_cast<std::uint32_t>(config_.limits.max_header_bytes)},
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+    };
+    if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0)
+        return false;
+    if (h2.connection_window > 65535)
+        nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                              static_cast<std::int32_t>(h2.connection_window));
+    return true;
+}
+
+bool connection::start() {
+    // The client's stream is already watched (it was HTTP/1's): point its events here.
+    if (const int fd = io_->fd();
+        fd >= 0 && loop_.modify(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this))
+        return false;
+    if (!init_session()) return false;
+    last_activity_ = last_write_progress_ = loop_.now();
+    batching_ = true;
+    if (!in_.empty()) {
+        const bool ok = receive(in_.data(), in_.size());
+        in_.consume(in_.size());
+        if (!ok) {
+            batching_ = false;
+            send();
+            if (!closed_) close();
+            return true;
+        }
+    }
+    if (in_.capacity()) worker_.give_buffer(std::move(in_));
+    batching_ = false;
+    on_readable(); // what came behind the preface (or with the TLS handshake) is read now
+    finish_batch();
+    return true;
+}
+
+void connection::on_io(std::uint32_t events) {
+    if (closed_) return;
+    if (events & EPOLLERR) {
+        abort();
+        return;
+    }
+    batching_ = true;
+    if ((events & EPOLLOUT) && send_blocked_) flush();
+    if (!closed_ && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) on_readable();
+    batching_ = false;
+    if (!closed_) finish_batch();
+}
+
+void connection::on_readable() {
+    thread_local char buf[read_size];
+    read_paused_ = false;
+    for (int i = 0; i < reads_per_event && !closed_; ++i) {
+        if (output_full()) {
+            read_paused_ = true; // back-pressure: the client reads our answers first
+            return;
+        }
+        const ssize_t n = io_->read(buf, sizeof buf);
+        if (n > 0) {
+            last_activity_ = loop_.now();
+            if (!receive(buf, static_cast<std::size_t>(n))) {
+                send(); // the GOAWAY nghttp2 queued, if any
+                if (!closed_) close();
+                return;
+            }
+            if (static_cast<std::size_t>(n) < sizeof buf && !io_->has_pending()) return;
+            continue;
+        }
+        if (n == -EAGAIN) return;
+        // The client closed (or reset): nothing more can come, and nobody will read.
+        if (n == 0) {
+            close();
+        } else {
+            abort();
+        }
+        return;
+    }
+    if (!closed_) loop_.schedule_read(this); // more may wait: after the others had a turn
+}
+
+bool connection::receive(const char* data, std::size_t len) {
+    const ssize_t r =
+        nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(data), len);
+    return r >= 0 && !closed_;
+}
+
+void connection::schedule_send() {
+    if (closed_ || send_scheduled_) return;
+    send_scheduled_ = true;
+    if (batching_ || sending_) return; // the batch's end (or the running send) sends it
+    // Called from a handler or a completion outside a batch: send once it has returned.
+    std::weak_ptr<connection*> weak = self_;
+    loop_.defer([weak] {
+        if (auto self = weak.lock()) (*self)->finish_batch();
+    });
+}
+
+void connection::finish_batch() {
+    if (closed_) return;
+    send();
+    if (!closed_) refresh_timer();
+}
+
+bool connection::output_full() const noexcept {
+    return out_.size() >= config_.limits.output_high_water;
+}
+
+ssize_t connection::on_send(const std::uint8_t* data, std::size_t len) {
+    if (output_full()) {
+        stopped_full_ = true;
+        return NGHTTP2_ERR_WOULDBLOCK;
+    }
+    out_.append({reinterpret_cast<const char*>(data), len});
+    return static_cast<ssize_t>(len);
+}
+
+int connection::on_send_data(nghttp2_frame* frame, const std::uint8_t* framehd, std::size_t length,
+                             nghttp2_data_source* source) {
+    if (output_full()) {
+        stopped_full_ = true;
+        return NGHTTP2_ERR_WOULDBLOCK;
+    }
+    (void)frame;
+    static_cast<stream*>(source->ptr)->frame_data(framehd, length);
+    return 0;
+}
+
+void connection::send() {
+    if (closed_ || sending_) return;
+    sending_ = true;
+    // Frames are made only while the output is under its high-water mark; each round writes
+    // them and makes more while the socket takes them.
+    for (int round = 0; round < 64 && !closed_; ++round) {
+        send_scheduled_ = false;
+        stopped_full_ = false;
+        if (nghttp2_session_send(session_) != 0) {
+            sending_ = false;
+            abort();
+            return;
+        }
+        flush();
+        if (closed_ || send_blocked_) break;
+        if (!stopped_full_ && !send_scheduled_) break;
+    }
+    sending_ = false;
+    if (closed_) return;
+    if (out_.empty() && !nghttp2_session_want_read(session_) &&
+        !nghttp2_session_want_write(session_)) {
+        close(); // GOAWAY sent (ours or the client's) and every stream is done
+        return;
+    }
+    if (closing_ && open_streams_ == 0 && out_.empty()) close();
+}
+
+void connection::flush() {
+    if (closed_ || out_.empty()) {
+        send_blocked_ = false;
+        return;
+    }
+    const auto r = out_.flush(*io_);
+    if (r.written > 0) last_write_progress_ = loop_.now();
+    run_completions();
+    if (closed_) return;
+    if (r.error) {
+        abort();
+        return;
+    }
+    send_blocked_ = r.blocked;
+    if (!send_blocked_ && read_paused_ && !output_full()) loop_.schedule_read(this);
+}
+
+void connection::run_completions() {
+    if (!out_.has_completions()) return;
+    for (auto& [done, result] : out_.take_completions())
+        done(result);
+}
+
+void connection::go_away(std::uint32_t error_code) {
+    if (closing_ || closed_) return;
+    closing_ = true;
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(session_), error_code, nullptr,
+                          0);
+    schedule_send();
+}
+
+void connection::drain() {
+    if (closed_) return;
+    go_away();
+    if (!batching_ && !sending_) finish_batch();
+}
+
+// -- nghttp2's callbacks -------------------------------------------------------------------
+
+int connection::on_begin_frame(const nghttp2_frame_hd* hd) {
+    // RFC 9113 §5.1.1: a new stream's id must be higher than every one the client used;
+    // nghttp2 1.52 ignores a lower one silently (unless it remembers the stream). Late frames
+    // for a stream we reset are legal and stay ignored.
+    if (hd->type != NGHTTP2_HEADERS || (hd->stream_id & 1) == 0) return 0;
+    if (hd->stream_id > last_stream_id_) {
+        last_stream_id_ = hd->stream_id;
+        return 0;
+    }
+    if (nghttp2_session_find_stream(session_, hd->stream_id) != nullptr) return 0;
+    if (std::find(reset_ids_.begin(), reset_ids_.end(), hd->stream_id) != reset_ids_.end())
+        return 0;
+    nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+    return 0;
+}
+
+int connection::on_begin_headers(const nghttp2_frame* frame) {
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    if (closing_) {
+        // After our GOAWAY no stream is taken (it was refused by its id already).
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    auto* s = new stream(*this, frame->hd.stream_id);
+    streams_.push_back(s);
+    ++open_streams_;
+    nghttp2_session_set_stream_user_data(session_, frame->hd.stream_id, s);
+    return 0;
+}
+
+int connection::on_header(const nghttp2_frame* frame, nghttp2_rcbuf* name, nghttp2_rcbuf* value) {
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    stream* s = stream_of(session_, frame->hd.stream_id);
+    if (!s) return 0;
+    s->add_field(name, value, frame->headers.cat == NGHTTP2_HCAT_HEADERS);
+    return 0;
+}
+
+int connection::on_frame_recv(const nghttp2_frame* frame) {
+    switch (frame->hd.type) {
+    case NGHTTP2_HEADERS: {
+        stream* s = stream_of(session_, frame->hd.stream_id);
+        if (!s) return 0;
+        const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+            s->headers_done(end_stream);
+        } else {
+            s->trailers_done();
+            if (end_stream) s->request_ended();
+        }
+        return 0;
+    }
+    case NGHTTP2_DATA: {
+        if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) return 0;
+        if (stream* s = stream_of(session_, frame->hd.stream_id)) s->request_ended();
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+int connection::on_data_chunk(std::int32_t id, const std::uint8_t* data, std::size_t len) {
+    if (stream* s = stream_of(session_, id)) {
+        s->body_data(data, len);
+    } else {
+        nghttp2_session_consume(session_, id, len); // a stream already gone: keep the window open
+    }
+    return 0;
+}
+
+int connection::on_stream_close(std::int32_t id, std::uint32_t error_code) {
+    stream* s = stream_of(session_, id);
+    if (!s) return 0;
+    nghttp2_session_set_stream_user_data(session_, id, nullptr);
+    if (error_code != NGHTTP2_NO_ERROR) {
+        if (reset_ids_.size() == recent_resets) reset_ids_.erase(reset_ids_.begin());
+        reset_ids_.push_back(id);
+    }
+    --open_streams_;
+    s->closed(error_code);
+    return 0;
+}
+
+int connection::on_frame_send(const nghttp2_frame* frame) {
+    if (frame->hd.type == NGHTTP2_HEADERS) {
+        if (stream* s = stream_of(session_, frame->hd.stream_id)) s->head_framed();
+    } else if (frame->hd.type == NGHTTP2_RST_STREAM) {
+        if (reset_ids_.size() == recent_resets) reset_ids_.erase(reset_ids_.begin());
+        reset_ids_.push_back(frame->hd.stream_id);
+    }
+    return 0;
+}
+
+// -- the end -------------------------------------------------------------------------------
+
+void connection::stream_finished(stream* s) {
+    std::erase(streams_, s);
+    loop_.defer([s] { delete s; });
+    if (closing_ && open_streams_ == 0) schedule_send(); // may close now
+}
+
+void connection::refresh_timer() {
+    // Idle: no stream open for the keep-alive time. Busy but stuck: the client took nothing
+    // of what we have for it for the send grace.
+    std::int64_t deadline = 0;
+    if (send_blocked_ && config_.timeouts.send_grace.count() > 0)
+        deadline = last_write_progress_ + config_.timeouts.send_grace.count();
+    else if (open_streams_ == 0 && config_.timeouts.keep_alive.count() > 0)
+        deadline = last_activity_ + config_.timeouts.keep_alive.count();
+    if (deadline)
+        loop_.timers().arm(timer_, deadline);
+    else
+        loop_.timers().disarm(timer_);
+}
+
+void connection::on_timeout() {
+    if (closed_) return;
+    if (send_blocked_) {
+        abort(); // the client does not read: what waits for it is dropped
+        return;
+    }
+    go_away();
+    finish_batch();
+    if (!closed_) close(); // idle: the GOAWAY went out with whatever the socket took
+}
+
+void connection::abort() {
+    if (closed_) return;
+    io_->prepare_reset();
+    close();
+}
+
+void connection::close() {
+    if (closed_) return;
+    closed_ = true;
+    loop_.timers().disarm(timer_);
+    loop_.unschedule(this);
+    // Every stream still open learns that the connection is gone; the output is dropped and
+    // its completions fire with the reason, which lets the streams end.
+    for (stream* s : std::vector<stream*>(streams_))
+        if (!s->is_closed()) s->closed(NGHTTP2_CANCEL, true);
+    out_.cancel(make_error_code(errc::closed));
+    run_completions();
+    for (stream* s : streams_)
+        s->release_fields(); // before the session their buffers belong to goes
+    io_.reset();             // closes the socket
+    self_.reset();
+    if (in_.capacity()) worker_.give_buffer(std::move(in_));
+    worker_.connection_closed(this);
+}
+
+detail::connection* make_connection(detail::worker& w, std::unique_ptr<detail::transport> io,
+                                    const address& peer, const address& local,
+                                    detail::byte_buffer&& already_read) {
+    return new connection(w, std::move(io), peer, local, std::move(already_read));
+}
+
+} // namespace wharf::http2
