@@ -42,6 +42,13 @@ class response {
     response& remove_header(std::string_view name) noexcept;
     response& content_type(std::string_view value) { return set_header("Content-Type", value); }
 
+    /// Trailer fields (RFC 9110 §6.5), sent after the body: on HTTP/2 in a HEADERS frame that
+    /// ends the stream, on HTTP/1.1 in the last chunk (a response whose first send has
+    /// trailers is chunked rather than given a Content-Length). Set them before the send that
+    /// ends the response. HTTP/1.0, and HTTP/1.1 bodies framed by a length, drop them.
+    field_list& trailers() noexcept { return trailers_; }
+    const field_list& trailers() const noexcept { return trailers_; }
+
     /// Appends bytes to the body (S9).
     response& append(std::string_view bytes);
     /// Appends printf-formatted text to the body (S9).
@@ -130,6 +137,7 @@ class response {
     bool default_body_ = false;
     std::string reason_;
     field_list headers_;
+    field_list trailers_;
     std::string body_;
     std::vector<detail::body_piece> pieces_;
     std::optional<std::uint64_t> declared_length_;

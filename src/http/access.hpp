@@ -86,6 +86,7 @@ struct response_access {
         r.default_body_ = false;
         r.reason_.clear();
         r.headers_.clear();
+        r.trailers_.clear();
         r.body_.clear();
         r.pieces_.clear();
         // What one large response grew is not kept for the next one (nor by an idle

@@ -210,7 +210,7 @@ void exchange::start_response(bool final) {
     if (!no_body) {
         if (res.declared_length())
             head.length = res.declared_length();
-        else if (final)
+        else if (final && res.trailers().empty()) // trailers need a chunked HTTP/1.1 body
             head.length = res.body_size();
     }
     if (body_allowed_) promised_length_ = head.length;

@@ -96,7 +96,10 @@ void connection::on_timeout() {
         return;
     }
     if (phase_ == phase::lingering) {
-        abort(); // the client neither closed nor stopped sending in time
+        // The client did not close in time. Our FIN is already queued behind the answer, which
+        // the kernel goes on delivering to a slow reader; a client still sending gets a reset
+        // from the kernel.
+        close();
         return;
     }
     if (send_blocked_ && t.send_grace.count() > 0 &&

@@ -78,7 +78,15 @@ void connection::write_body(detail::exchange&, std::string&& bytes) {
 }
 
 void connection::end_body(detail::exchange& x) {
-    if (x.body_allowed() && out_framing_ == body_framing::chunked) out_.append(last_chunk);
+    if (x.body_allowed() && out_framing_ == body_framing::chunked) {
+        const field_list& trailers = x.session().response().trailers();
+        if (trailers.empty()) {
+            out_.append(last_chunk);
+        } else {
+            char* p = out_.prepare(last_chunk_size_bound(trailers));
+            out_.commit(static_cast<std::size_t>(write_last_chunk(p, trailers) - p));
+        }
+    }
     if (x.close_requested()) response_keep_alive_ = false;
     if (!response_keep_alive_) close_after_output_ = true;
 }

@@ -96,4 +96,24 @@ char* write_head(char* out, const response& res, const head_options& opt) noexce
     return put(out, "\r\n");
 }
 
+std::size_t last_chunk_size_bound(const field_list& trailers) noexcept {
+    std::size_t n = 5;
+    trailers.for_each([&](std::string_view name, std::string_view value) {
+        n += name.size() + value.size() + 4;
+    });
+    return n;
+}
+
+char* write_last_chunk(char* out, const field_list& trailers) noexcept {
+    out = put(out, "0\r\n");
+    trailers.for_each([&](std::string_view name, std::string_view value) {
+        if (server_owned(name)) return;
+        out = put(out, name);
+        out = put(out, ": ");
+        out = put(out, value);
+        out = put(out, "\r\n");
+    });
+    return put(out, "\r\n");
+}
+
 } // namespace wharf::http1

@@ -28,4 +28,11 @@ std::size_t head_size_bound(const response& res, const head_options& opt) noexce
 /// Writes the head to `out` (at least head_size_bound() bytes); returns the end.
 char* write_head(char* out, const response& res, const head_options& opt) noexcept;
 
+/// An upper bound on the bytes write_last_chunk() will produce.
+std::size_t last_chunk_size_bound(const field_list& trailers) noexcept;
+/// Writes the last chunk of a chunked body with `trailers` (RFC 9112 §7.1.2); returns the end.
+/// Fields that only framing may set (Content-Length, Transfer-Encoding, Connection) are left
+/// out.
+char* write_last_chunk(char* out, const field_list& trailers) noexcept;
+
 } // namespace wharf::http1

@@ -70,4 +70,17 @@ void response_fields::build(const response& res, const detail::response_head& he
     }
 }
 
+void response_fields::build_trailers(const field_list& trailers) {
+    nv_.clear();
+    arena_.clear();
+    std::size_t bytes = 0;
+    trailers.for_each([&](std::string_view name, std::string_view value) {
+        bytes += name.size() + value.size();
+    });
+    arena_.reserve(bytes);
+    trailers.for_each([&](std::string_view name, std::string_view value) {
+        if (!connection_specific(name)) add(name, value, true);
+    });
+}
+
 } // namespace wharf::http2

@@ -19,6 +19,8 @@ class response_fields {
     /// Fills the fields for `res`; `date_line` is the loop's "Date: ...\r\n" line.
     void build(const response& res, const detail::response_head& head, std::string_view date_line,
                std::string_view server_name);
+    /// Fills the fields for a trailer section.
+    void build_trailers(const field_list& trailers);
     nghttp2_nv* data() noexcept { return nv_.data(); }
     std::size_t size() const noexcept { return nv_.size(); }
 

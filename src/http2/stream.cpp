@@ -254,7 +254,8 @@ void stream::write_head(detail::exchange& x, const detail::response_head& head) 
     const response& res = x.session().response();
     response_fields& nv = response_fields::scratch();
     nv.build(res, head, conn_.worker().date_line(), conn_.worker().state().config.server_name);
-    has_body_ = x.body_allowed() && !(head.length && *head.length == 0);
+    has_body_ =
+        x.body_allowed() && (!(head.length && *head.length == 0) || !res.trailers().empty());
     nghttp2_data_provider provider{};
     provider.source.ptr = this;
     provider.read_callback = [](nghttp2_session*, std::int32_t, std::uint8_t*, std::size_t length,
@@ -389,15 +390,26 @@ ssize_t stream::produce(std::size_t length, std::uint32_t* flags) {
         const bool last_of_item = it.piece.kind != detail::body_piece::source && n == avail;
         if (last_of_item && end_queued_ &&
             std::all_of(out_.begin() + 1, out_.end(), [](const item& i) { return i.is_marker(); }))
-            *flags |= NGHTTP2_DATA_FLAG_EOF;
+            end_data(flags);
         return static_cast<ssize_t>(n);
     }
     if (end_queued_) {
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        end_data(flags);
         return 0;
     }
     deferred_ = true;
     return NGHTTP2_ERR_DEFERRED;
+}
+
+void stream::end_data(std::uint32_t* flags) {
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    const field_list& trailers = exchange_.session().response().trailers();
+    if (trailers.empty()) return;
+    // The trailers' HEADERS frame ends the stream instead of this DATA frame.
+    *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    response_fields& nv = response_fields::scratch();
+    nv.build_trailers(trailers);
+    nghttp2_submit_trailer(conn_.session(), id_, nv.data(), nv.size());
 }
 
 void stream::frame_data(const std::uint8_t* framehd, std::size_t length) {

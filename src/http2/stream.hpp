@@ -85,6 +85,8 @@ class stream final : public detail::exchange_protocol {
     void run_buffered();
     void deliver_body();
     void resume_data();
+    /// Marks the DATA frame being made as the body's last; the trailers, if any, follow it.
+    void end_data(std::uint32_t* flags);
     /// Moves the completions at the front of the queue to the connection's output.
     void release_markers();
     /// Keeps a sent piece's memory (or file) alive until the output has written it.

@@ -307,6 +307,14 @@ void add_demo_routes(wharf::router& routes, wharf::thread_pool& pool) {
             }
         }
     });
+    routes.get("/trailers", [](wharf::session& s) {
+        // Trailer fields after the body (HTTP/2, or a chunked HTTP/1.1 body), as gRPC sends
+        // its status.
+        const std::string body = "the trailers follow this body\n";
+        s.response().body(body, "text/plain");
+        s.response().trailers().set("X-Body-Length", std::to_string(body.size()));
+        s.response().trailers().set("Grpc-Status", "0");
+    });
     routes.get("/tls", tls_report);
     routes.get("/plaintext",
                [](wharf::session& s) { s.response().body("Hello, World!", "text/plain"); });
