@@ -126,7 +126,8 @@ class TlsSocket:
         context = context or tls_certs.client_context()
         self._obj = context.wrap_bio(self._in, self._out, server_hostname=server_hostname)
         self._lock = threading.Lock()  # the SSL object and its buffers
-        self._send_lock = threading.Lock()  # keeps ciphertext in the order it was made
+        self._send_lock = threading.Lock()  # the ciphertext goes out in the order it was made
+        self._pending = bytearray()  # ciphertext the socket has not taken yet
         self._eof = False
         self._call(self._obj.do_handshake)
 
@@ -139,12 +140,18 @@ class TlsSocket:
     def __exit__(self, *exc):
         self.close()
 
+    def _drain(self):
+        """Sends the pending ciphertext (with _send_lock held). What a timeout or a full
+        non-blocking socket leaves stays pending, so the stream stays whole."""
+        while self._pending:
+            n = self.sock.send(self._pending)
+            del self._pending[:n]
+
     def _flush(self):
         with self._send_lock:
             with self._lock:
-                data = self._out.read()
-            if data:
-                self.sock.sendall(data)
+                self._pending += self._out.read()
+            self._drain()
 
     def _call(self, op, *args):
         """Runs `op` on the SSL object, feeding it from the socket until it completes."""
@@ -152,7 +159,6 @@ class TlsSocket:
             with self._lock:
                 try:
                     result = op(*args)
-                    pending = self._out.pending
                     break
                 except ssl.SSLWantReadError:
                     pending = self._out.pending
@@ -164,7 +170,7 @@ class TlsSocket:
                     self._in.write(data)
                 else:
                     self._in.write_eof()
-        if pending:
+        if self._out.pending:
             self._flush()
         return result
 
@@ -178,11 +184,17 @@ class TlsSocket:
             return b""
 
     def send(self, data):
+        """Takes all of `data` or, when earlier ciphertext cannot go out yet, none of it (the
+        socket's exception); on a non-blocking socket, what it cannot take now stays pending."""
         with self._send_lock:
+            self._drain()
             with self._lock:
                 self._obj.write(data)
-                out = self._out.read()
-            self.sock.sendall(out)
+                self._pending += self._out.read()
+            try:
+                self._drain()
+            except BlockingIOError:
+                pass
         return len(data)
 
     sendall = send
