@@ -13,6 +13,7 @@ url(), http_connection(), curl_args(), exchange(), get()) speak TLS to it.
 import http.client
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -129,6 +130,7 @@ class TlsSocket:
         self._send_lock = threading.Lock()  # the ciphertext goes out in the order it was made
         self._pending = bytearray()  # ciphertext the socket has not taken yet
         self._eof = False
+        self._error = None  # a socket error to raise after the bytes that came before it
         self._call(self._obj.do_handshake)
 
     def __getattr__(self, name):
@@ -175,13 +177,53 @@ class TlsSocket:
         return result
 
     def recv(self, n):
+        """Up to `n` bytes, as many as have arrived (not one TLS record at a time: a reader
+        asking for a MiB gets what is there), blocking only while nothing has."""
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
         if self._eof:
             return b""
         try:
-            return self._call(self._obj.read, n)
+            chunks = [self._call(self._obj.read, n)]
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
             self._eof = True  # close_notify, or a TCP close without it
             return b""
+        got = len(chunks[0])
+        if not got:
+            self._eof = True
+            return b""
+        while got < n:
+            try:
+                with self._lock:
+                    more = self._obj.read(n - got)
+            except ssl.SSLWantReadError:
+                try:
+                    if not select.select([self.sock], [], [], 0)[0]:
+                        break
+                    data = self.sock.recv(max(n - got, 65536))
+                except OSError as e:  # a reset: raised by the next recv, after these bytes
+                    self._error = e
+                    break
+                if not data:
+                    break  # the next recv sees the EOF
+                with self._lock:
+                    self._in.write(data)
+                continue
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                self._eof = True
+                break
+            if not more:
+                self._eof = True  # close_notify (read() returns b"" for it)
+                break
+            chunks.append(more)
+            got += len(more)
+        return b"".join(chunks)
+
+    def recv_into(self, buffer, nbytes=0):
+        data = self.recv(nbytes or len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
     def send(self, data):
         """Takes all of `data` or, when earlier ciphertext cannot go out yet, none of it (the
