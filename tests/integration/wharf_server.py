@@ -119,6 +119,7 @@ class TlsSocket:
     send from one thread while they read in another, and an SSL object must never be used by
     two threads at once. A TCP EOF without close_notify reads as b"", like a plaintext EOF.
     shutdown(SHUT_WR) sends close_notify and a FIN; reading goes on (TLS 1.3 half-close).
+    One thread may send while one other receives.
     """
 
     def __init__(self, sock, context=None, server_hostname="localhost"):
@@ -226,8 +227,9 @@ class TlsSocket:
         return len(data)
 
     def send(self, data):
-        """Takes all of `data` or, when earlier ciphertext cannot go out yet, none of it (the
-        socket's exception); on a non-blocking socket, what it cannot take now stays pending."""
+        """Encrypts all of `data` and sends it; ciphertext a non-blocking socket cannot take
+        now stays pending (sent first next time). When earlier ciphertext still cannot go
+        out, the socket's exception (BlockingIOError, timeout), and none of `data` is taken."""
         with self._send_lock:
             self._drain()
             with self._lock:
