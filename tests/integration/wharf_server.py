@@ -463,10 +463,11 @@ class WharfServer:
         return "http://%s:%d%s" % (self.host, self.port, path)
 
     def curl_args(self):
-        """curl flags for url(): over TLS, trust the test CA and resolve localhost here."""
+        """curl flags for url(): over TLS, trust the test CA, resolve localhost here, and keep
+        to HTTP/1.1 (curl would take h2 by ALPN; a later --http1.0 still wins)."""
         if not self.tls:
             return []
-        return ["--cacert", tls_certs.certs().ca,
+        return ["--http1.1", "--cacert", tls_certs.certs().ca,
                 "--resolve", "localhost:%d:%s" % (self.port, self.host)]
 
     def http_connection(self, timeout=10.0):
