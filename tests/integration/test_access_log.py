@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
 """`wharf serve --access-log`: Common and Combined Log Format files."""
 
-import http.client
 import os
 import re
 import tempfile
@@ -41,7 +40,7 @@ class AccessLogTest(unittest.TestCase):
         self.addCleanup(self.logdir.cleanup)
 
     def run_requests(self, srv):
-        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        conn = srv.http_connection()
         try:
             conn.request("GET", "/plaintext?x=1", headers={"User-Agent": "wharf-test/1.0"})
             self.assertEqual(conn.getresponse().read(), b"Hello, World!")

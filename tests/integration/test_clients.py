@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
 """`wharf serve` as real clients see it: http.client, curl and plain sockets."""
 
-import http.client
 import json
 import os
 import shutil
@@ -15,7 +14,7 @@ class ClientTestCase(SharedServerTestCase):
     """One server for the whole class; every test checks it is still alive afterwards."""
 
     def setUp(self):
-        self.conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        self.conn = self.server.http_connection()
 
     def tearDown(self):
         self.conn.close()
@@ -294,8 +293,11 @@ def split_curl_output(out):
 
 @unittest.skipIf(shutil.which("curl") is None, "curl not installed")
 class CurlTest(ClientTestCase):
+    def curl(self, *args):
+        return curl(*self.server.curl_args(), *args)
+
     def test_get(self):
-        r = curl(self.server.url("/plaintext"))
+        r = self.curl(self.server.url("/plaintext"))
         self.assertEqual(r.returncode, 0, r.stderr)
         blocks = split_curl_output(r.stdout)
         self.assertEqual(len(blocks), 1)
@@ -305,7 +307,7 @@ class CurlTest(ClientTestCase):
         self.assertEqual(body, b"Hello, World!")
 
     def test_http10(self):
-        r = curl("--http1.0", self.server.url("/json"))
+        r = self.curl("--http1.0", self.server.url("/json"))
         self.assertEqual(r.returncode, 0, r.stderr)
         [(line, headers, body)] = split_curl_output(r.stdout)
         self.assertTrue(line.startswith("HTTP/1.1 200"), line)
@@ -317,7 +319,7 @@ class CurlTest(ClientTestCase):
         data = bytes(range(256)) * 40
         with open(payload, "wb") as f:
             f.write(data)
-        r = curl(
+        r = self.curl(
             "--data-binary",
             "@" + payload,
             "-H",
@@ -336,7 +338,7 @@ class CurlTest(ClientTestCase):
         data = b"continue me " * 1000
         with open(payload, "wb") as f:
             f.write(data)
-        r = curl(
+        r = self.curl(
             "-H",
             "Expect: 100-continue",
             "--expect100-timeout",
@@ -351,7 +353,7 @@ class CurlTest(ClientTestCase):
         self.assertEqual(blocks[-1][2], data)
 
     def test_keep_alive_two_urls(self):
-        r = curl("-v", self.server.url("/plaintext"), self.server.url("/json"))
+        r = self.curl("-v", self.server.url("/plaintext"), self.server.url("/json"))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(b"Re-using existing connection", r.stderr)
         self.assertEqual(r.stdout.count(b"HTTP/1.1 200 OK\r\n"), 2)

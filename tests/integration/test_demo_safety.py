@@ -27,6 +27,7 @@ from wharf_server import (
     fd_count,
     get,
     hwm_bytes,
+    open_connection,
     rss_bytes,
     wait_for,
 )
@@ -89,7 +90,7 @@ def reset_close(sock):
 
 def head_of(port, path, timeout=10.0):
     """Sends GET `path`, reads only the response head, then resets: (status, headers dict)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s = open_connection(port, timeout=timeout)
     try:
         s.sendall(request_bytes(path))
         _, status, _, headers = ResponseReader(s, timeout).read_head()
@@ -150,11 +151,8 @@ class StalledClientsMemoryTest(ServerPerTest):
         socks = []
         try:
             for _ in range(clients):
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 # A small window: the client really takes (almost) nothing.
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                s.settimeout(10)
-                s.connect(("127.0.0.1", self.server.port))
+                s = self.server.connect(sockopts=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)])
                 s.sendall(request_bytes(path, close=False) * (depth - 1) + request_bytes(path))
                 socks.append(s)
             # Every answer has begun (its first bytes wait in the client's window): each

@@ -54,16 +54,20 @@ class StartupTest(unittest.TestCase):
     def test_serving_line_and_workers(self):
         with WharfServer(workers=3) as srv:
             self.assertEqual(len(srv.addresses), 1)
-            self.assertRegex(srv.stderr(), r"serving .* on http://127\.0\.0\.1:\d+/ \(3 workers\)")
+            scheme = "https" if srv.tls else "http"
+            self.assertRegex(
+                srv.stderr(), r"serving .* on %s://127\.0\.0\.1:\d+/ \(3 workers\)" % scheme
+            )
             self.assertEqual(get(srv.port).status, 200)
 
     def test_two_listen_addresses(self):
         with WharfServer(workers=1, extra_args=["--listen", "127.0.0.1:0"]) as srv:
+            # With WHARF_TEST_TLS the main listener is TLS and the extra one plaintext.
             self.assertEqual(len(srv.addresses), 2)
-            ports = {int(a.rpartition(":")[2]) for a in srv.addresses}
+            ports = {int(a.rpartition(":")[2]): a in srv.tls_addresses for a in srv.addresses}
             self.assertEqual(len(ports), 2)
-            for port in ports:
-                self.assertEqual(get(port).body, b"Hello, World!")
+            for port, tls in ports.items():
+                self.assertEqual(get(port, tls=tls).body, b"Hello, World!")
 
     def test_port_in_use_exits_1(self):
         with WharfServer(workers=2) as first:
@@ -82,12 +86,14 @@ class StartupTest(unittest.TestCase):
         holder = socket.socket()
         holder.bind(("127.0.0.1", 0))
         holder.listen(1)
+        # WharfServer's command: --listen, or --tls-listen with WHARF_TEST_TLS.
+        srv = WharfServer(workers=1, listen="127.0.0.1:%d" % holder.getsockname()[1])
         try:
-            with tempfile.TemporaryDirectory() as d:
-                r = run_wharf(["serve", d, "--listen", "127.0.0.1:%d" % holder.getsockname()[1]])
+            r = run_wharf(srv.command()[1:])
             self.assertEqual(r.returncode, 1, r.stderr)
             self.assertIn("address already in use", r.stderr.lower())
         finally:
+            srv.cleanup()
             holder.close()
 
     def test_no_demo(self):

@@ -4,7 +4,6 @@
 import email.parser
 import email.policy
 import gzip
-import http.client
 import os
 import shutil
 import subprocess
@@ -47,7 +46,9 @@ class StaticTestCase(SharedServerTestCase):
         if not shutil.which("curl"):
             self.skipTest("curl not installed")
         out = subprocess.run(
-            ["curl", "-s", "-S", "--max-time", "10", *args], capture_output=True, timeout=20
+            ["curl", "-s", "-S", "--max-time", "10", *self.server.curl_args(), *args],
+            capture_output=True,
+            timeout=20,
         )
         self.assertEqual(out.returncode, 0, out.stderr)
         return out.stdout
@@ -69,7 +70,7 @@ class RangeTest(StaticTestCase):
         self.assertIn(BLOB[1000:1010], payload)
 
     def check_multipart(self, path, spec, expected_parts, total):
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        conn = self.server.http_connection()
         try:
             conn.request("GET", path, headers={"Range": spec})
             resp = conn.getresponse()

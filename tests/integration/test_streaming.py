@@ -415,10 +415,8 @@ class SourceMemoryTest(StreamingTestCase):
         expected_sha = sha256_of_pattern(total)
         self.fetch("/bytes?n=%d" % MIB)  # warm up: buffers the server keeps are in the baseline
 
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * KIB)
-        sock.settimeout(30)
-        sock.connect((self.server.host, self.server.port))
+        rcvbuf = (socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * KIB)
+        sock = self.server.connect(timeout=30, sockopts=[rcvbuf])
         with sock, RssSampler(self.pid) as rss:
             start = time.monotonic()
             send_request(sock, "GET", "/bytes?n=%d" % total)
@@ -659,6 +657,7 @@ class UploadTest(StreamingTestCase):
                     "Content-Type: application/octet-stream",
                     "--data-binary",
                     "@" + f.name,
+                    *self.server.curl_args(),
                     self.server.url("/upload-digest"),
                 ],
                 capture_output=True,

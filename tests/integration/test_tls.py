@@ -21,7 +21,7 @@ import time
 import unittest
 import warnings
 
-from tls_certs import certs
+from tls_certs import certs, client_context
 from wharf_server import (
     ResponseReader,
     WharfServer,
@@ -44,22 +44,6 @@ ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
 # -- clients -----------------------------------------------------------------------------------
-
-
-def client_context(alpn=("http/1.1",), cert=None, key=None, check_hostname=True,
-                   min_version=None, max_version=None):
-    """A client context trusting the test CA."""
-    ctx = ssl.create_default_context(cafile=certs().ca)
-    ctx.check_hostname = check_hostname
-    if alpn:
-        ctx.set_alpn_protocols(list(alpn))
-    if cert:
-        ctx.load_cert_chain(cert, key)
-    if min_version is not None:
-        ctx.minimum_version = min_version
-    if max_version is not None:
-        ctx.maximum_version = max_version
-    return ctx
 
 
 def tls_connect(port, ctx=None, server_hostname="localhost", session=None, timeout=10.0):
@@ -188,7 +172,7 @@ class TlsServerTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = WharfServer(extra_args=cls.server_args(), workers=cls.WORKERS)
+        cls.server = WharfServer(extra_args=cls.server_args(), workers=cls.WORKERS, tls=False)
         try:
             cls.prepare_site(cls.server.site)
             cls.server.start()
@@ -266,7 +250,7 @@ class TlsReportTest(TlsServerTestCase):
         self.assertEqual(tls["alpn"], "http/1.1")
 
     def test_plaintext_listener_reports_null(self):
-        resp = get(self.server.port, "/tls")
+        resp = get(self.server.port, "/tls", tls=False)
         self.assertEqual(resp.status, 200)
         self.assertEqual(json.loads(resp.body), {"tls": None})
 
@@ -657,7 +641,7 @@ class ReloadTest(unittest.TestCase):
         shutil.copy(c.server_key, key)
         ctx = client_context(check_hostname=False)
         srv = WharfServer(extra_args=["--tls-listen", "127.0.0.1:0", "--tls-cert", cert,
-                                      "--tls-key", key])
+                                      "--tls-key", key], tls=False)
         with srv:
             port = srv.tls_port
             old = tls_connect(port, ctx)
@@ -717,7 +701,7 @@ class ReloadTest(unittest.TestCase):
         ca = os.path.join(d, "ca.pem")
         shutil.copy(c.ca, ca)
         srv = WharfServer(extra_args=c.server_args() + [
-            "--tls-client-ca", ca, "--tls-client-verify", "optional"])
+            "--tls-client-ca", ca, "--tls-client-verify", "optional"], tls=False)
         alice = client_context(cert=c.alice, key=c.alice_key)
         stranger = client_context(cert=c.stranger, key=c.stranger_key)
         with srv:
@@ -1069,14 +1053,14 @@ class AccessLogTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, d, True)
         log = os.path.join(d, "access.log")
         srv = WharfServer(extra_args=certs().server_args() + [
-            "--access-log", log, "--access-log-format", "combined_tls"])
+            "--access-log", log, "--access-log-format", "combined_tls"], tls=False)
         with srv:
             with tls_connect(srv.tls_port) as s:
                 self.assertEqual(tls_request(s, "GET", "/plaintext?tls=13").status, 200)
             ctx = client_context(max_version=ssl.TLSVersion.TLSv1_2)
             with tls_connect(srv.tls_port, ctx) as s:
                 self.assertEqual(tls_request(s, "GET", "/plaintext?tls=12").status, 200)
-            self.assertEqual(get(srv.port, "/plaintext?tls=no").status, 200)
+            self.assertEqual(get(srv.port, "/plaintext?tls=no", tls=False).status, 200)
             deadline = time.monotonic() + 10
             lines = []
             while time.monotonic() < deadline:

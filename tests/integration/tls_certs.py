@@ -15,6 +15,7 @@ Every key is a fresh ECDSA P-256 key in a temporary directory; nothing here is c
 import atexit
 import os
 import shutil
+import ssl
 import subprocess
 import tempfile
 
@@ -83,3 +84,19 @@ def certs():
         atexit.register(shutil.rmtree, directory, True)
         _certs = TestCerts(directory)
     return _certs
+
+
+def client_context(alpn=("http/1.1",), cert=None, key=None, check_hostname=True,
+                   min_version=None, max_version=None):
+    """A client context trusting the test CA."""
+    ctx = ssl.create_default_context(cafile=certs().ca)
+    ctx.check_hostname = check_hostname
+    if alpn:
+        ctx.set_alpn_protocols(list(alpn))
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    if min_version is not None:
+        ctx.minimum_version = min_version
+    if max_version is not None:
+        ctx.maximum_version = max_version
+    return ctx

@@ -4,18 +4,30 @@ to it over raw sockets.
 
 WHARF_BINARY names the wharf executable (ctest sets it); without it, build/release/wharf under
 WHARF_SOURCE_DIR (or the repository this file lives in) is used.
+
+WHARF_TEST_TLS=1 runs the same tests over TLS: every WharfServer serves its main listener with
+--tls-listen (the certificates of tls_certs.py), and the client helpers here (connect(),
+url(), http_connection(), curl_args(), exchange(), get()) speak TLS to it.
 """
 
+import http.client
 import os
 import re
+import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
+
+import tls_certs
+
+# The whole suite over TLS instead of plaintext (see the module docstring).
+TLS = os.environ.get("WHARF_TEST_TLS") == "1"
 
 SERVING_LINE = re.compile(r"^wharf: serving (.*) on (https?)://(\S+)/ \((\d+) workers\)$")
 
@@ -96,6 +108,180 @@ def run_wharf(args, timeout=10):
     )
 
 
+# -- clients -----------------------------------------------------------------------------------
+
+
+class TlsSocket:
+    """A TLS client connection with the interface of the plain sockets the tests use (send,
+    sendall, recv, shutdown, close, socket options and timeouts on the TCP socket beneath).
+
+    It runs OpenSSL over memory buffers, with a lock, instead of being an ssl.SSLSocket: tests
+    send from one thread while they read in another, and an SSL object must never be used by
+    two threads at once. A TCP EOF without close_notify reads as b"", like a plaintext EOF.
+    shutdown(SHUT_WR) sends close_notify and a FIN; reading goes on (TLS 1.3 half-close).
+    One thread may send while one other receives.
+    """
+
+    def __init__(self, sock, context=None, server_hostname="localhost"):
+        self.sock = sock
+        self._in, self._out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        context = context or tls_certs.client_context()
+        self._obj = context.wrap_bio(self._in, self._out, server_hostname=server_hostname)
+        self._lock = threading.Lock()  # the SSL object and its buffers
+        self._send_lock = threading.Lock()  # the ciphertext goes out in the order it was made
+        self._pending = bytearray()  # ciphertext the socket has not taken yet
+        self._eof = False
+        self._error = None  # a socket error to raise after the bytes that came before it
+        self._call(self._obj.do_handshake)
+
+    def __getattr__(self, name):
+        return getattr(self.sock, name)  # settimeout, setsockopt, fileno, ...
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _drain(self):
+        """Sends the pending ciphertext (with _send_lock held). What a timeout or a full
+        non-blocking socket leaves stays pending, so the stream stays whole."""
+        while self._pending:
+            n = self.sock.send(self._pending)
+            del self._pending[:n]
+
+    def _flush(self):
+        with self._send_lock:
+            with self._lock:
+                self._pending += self._out.read()
+            self._drain()
+
+    def _call(self, op, *args):
+        """Runs `op` on the SSL object, feeding it from the socket until it completes."""
+        while True:
+            with self._lock:
+                try:
+                    result = op(*args)
+                    break
+                except ssl.SSLWantReadError:
+                    pending = self._out.pending
+            if pending:
+                self._flush()
+            data = self.sock.recv(65536)
+            with self._lock:
+                if data:
+                    self._in.write(data)
+                else:
+                    self._in.write_eof()
+        if self._out.pending:
+            self._flush()
+        return result
+
+    def recv(self, n):
+        """Up to `n` bytes, as many as have arrived (not one TLS record at a time: a reader
+        asking for a MiB gets what is there), blocking only while nothing has."""
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        if self._eof:
+            return b""
+        try:
+            chunks = [self._call(self._obj.read, n)]
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            self._eof = True  # close_notify, or a TCP close without it
+            return b""
+        got = len(chunks[0])
+        if not got:
+            self._eof = True
+            return b""
+        while got < n:
+            try:
+                with self._lock:
+                    more = self._obj.read(n - got)
+            except ssl.SSLWantReadError:
+                try:
+                    if not select.select([self.sock], [], [], 0)[0]:
+                        break
+                    data = self.sock.recv(max(n - got, 65536))
+                except OSError as e:  # a reset: raised by the next recv, after these bytes
+                    self._error = e
+                    break
+                if not data:
+                    break  # the next recv sees the EOF
+                with self._lock:
+                    self._in.write(data)
+                continue
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                self._eof = True
+                break
+            if not more:
+                self._eof = True  # close_notify (read() returns b"" for it)
+                break
+            chunks.append(more)
+            got += len(more)
+        return b"".join(chunks)
+
+    def recv_into(self, buffer, nbytes=0):
+        data = self.recv(nbytes or len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def send(self, data):
+        """Encrypts all of `data` and sends it; ciphertext a non-blocking socket cannot take
+        now stays pending (sent first next time). When earlier ciphertext still cannot go
+        out, the socket's exception (BlockingIOError, timeout), and none of `data` is taken."""
+        with self._send_lock:
+            self._drain()
+            with self._lock:
+                self._obj.write(data)
+                self._pending += self._out.read()
+            try:
+                self._drain()
+            except BlockingIOError:
+                pass
+        return len(data)
+
+    sendall = send
+
+    def shutdown(self, how):
+        if how in (socket.SHUT_WR, socket.SHUT_RDWR):
+            with self._lock:
+                try:
+                    self._obj.unwrap()
+                except ssl.SSLWantReadError:
+                    pass  # close_notify is out; the server's comes later, if ever
+            self._flush()
+        self.sock.shutdown(how)
+
+    def close(self):
+        # Like ssl.SSLSocket.close(): no close_notify (shutdown(SHUT_WR) sends one).
+        self.sock.close()
+
+    def version(self):
+        return self._obj.version()
+
+    def selected_alpn_protocol(self):
+        return self._obj.selected_alpn_protocol()
+
+
+def open_connection(port, host="127.0.0.1", timeout=10.0, tls=None, sockopts=()):
+    """A new connection to host:port, TLS when `tls` (default: WHARF_TEST_TLS). `sockopts` are
+    (level, option, value) set before connecting (a receive buffer must be, to count)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        for level, option, value in sockopts:
+            sock.setsockopt(level, option, value)
+        sock.settimeout(timeout)
+        sock.connect((host, port))
+        if (TLS if tls is None else tls):
+            return TlsSocket(sock)
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
 class WharfServer:
     """`wharf serve` on 127.0.0.1:0 over a temporary directory of test files.
 
@@ -106,16 +292,17 @@ class WharfServer:
     START_TIMEOUT = 15.0
     STOP_TIMEOUT = 5.0
 
-    def __init__(self, extra_args=(), workers=2, listen="127.0.0.1:0"):
+    def __init__(self, extra_args=(), workers=2, listen="127.0.0.1:0", tls=None):
         self.extra_args = list(extra_args)
         self.workers = workers
         self.listen = listen
+        self.tls = TLS if tls is None else tls  # the main listener (`listen`) is TLS
         self.proc = None
         self.port = None
         self.host = "127.0.0.1"
         self.addresses = []  # every "serving" address, plaintext ones first
         self.tls_addresses = []  # the https:// ones among them, in order
-        self.tls_port = None  # the port of the first TLS address
+        self.tls_port = None  # the port of the first TLS address (the main one with tls)
         self.returncode = None
         self._stderr_lines = []
         self._stderr_lock = threading.Lock()
@@ -137,7 +324,11 @@ class WharfServer:
     # -- lifetime -------------------------------------------------------------------------
 
     def command(self):
-        args = [wharf_binary(), "serve", self.site, "--listen", self.listen]
+        args = [wharf_binary(), "serve", self.site]
+        if self.tls:
+            args += tls_certs.certs().server_args(self.listen)
+        else:
+            args += ["--listen", self.listen]
         if self.workers is not None:
             args += ["--workers", str(self.workers)]
         return args + self.extra_args
@@ -177,7 +368,8 @@ class WharfServer:
             raise RuntimeError(
                 "wharf did not start: %r\nstderr:\n%s" % (self.command(), self.stderr())
             )
-        host, _, port = self.addresses[0].rpartition(":")
+        main = self.tls_addresses[0] if self.tls else self.addresses[0]
+        host, _, port = main.rpartition(":")
         self.host = host.strip("[]")
         self.port = int(port)
         if self.tls_addresses:
@@ -260,12 +452,31 @@ class WharfServer:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def connect(self, timeout=10.0):
-        """A new TCP connection to the server."""
-        return socket.create_connection((self.host, self.port), timeout=timeout)
+    def connect(self, timeout=10.0, sockopts=()):
+        """A new connection to the main listener (TLS with self.tls); see open_connection."""
+        return open_connection(self.port, self.host, timeout, self.tls, sockopts)
 
     def url(self, path="/"):
+        """The URL of `path` on the main listener; give curl curl_args() with it."""
+        if self.tls:
+            return "https://localhost:%d%s" % (self.port, path)
         return "http://%s:%d%s" % (self.host, self.port, path)
+
+    def curl_args(self):
+        """curl flags for url(): over TLS, trust the test CA, resolve localhost here, and keep
+        to HTTP/1.1 (curl would take h2 by ALPN; a later --http1.0 still wins)."""
+        if not self.tls:
+            return []
+        return ["--http1.1", "--cacert", tls_certs.certs().ca,
+                "--resolve", "localhost:%d:%s" % (self.port, self.host)]
+
+    def http_connection(self, timeout=10.0):
+        """An http.client connection to the main listener (HTTPS with self.tls)."""
+        if self.tls:
+            return http.client.HTTPSConnection(
+                self.host, self.port, timeout=timeout, context=tls_certs.client_context()
+            )
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
 
 class SharedServerTestCase(unittest.TestCase):
@@ -311,7 +522,7 @@ def recv_until_close(sock, timeout=10.0, limit=64 * 1024 * 1024):
     while total < limit:
         try:
             data = sock.recv(65536)
-        except ConnectionResetError:
+        except (ConnectionResetError, ssl.SSLError):  # a reset, or a TLS alert
             break
         if not data:
             break
@@ -334,7 +545,7 @@ def wait_closed(sock, timeout=5.0):
                 return True
         except socket.timeout:
             return False
-        except (ConnectionResetError, BrokenPipeError):
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError):  # SSLError: an alert
             return True
 
 
@@ -432,10 +643,12 @@ class ResponseReader:
             return resp
 
 
-def exchange(port, data, host="127.0.0.1", timeout=10.0, head_request=False, close_wait=3.0):
-    """Sends raw bytes on a new connection and returns (first response, whether the server
-    closed the connection within `close_wait` seconds after it; None when close_wait is 0)."""
-    with socket.create_connection((host, port), timeout=timeout) as s:
+def exchange(port, data, host="127.0.0.1", timeout=10.0, head_request=False, close_wait=3.0,
+             tls=None):
+    """Sends raw bytes on a new connection (TLS when `tls`, default: WHARF_TEST_TLS) and returns
+    (first response, whether the server closed the connection within `close_wait` seconds
+    after it; None when close_wait is 0)."""
+    with open_connection(port, host, timeout, tls) as s:
         try:
             s.sendall(data)
         except (BrokenPipeError, ConnectionResetError):
@@ -448,10 +661,10 @@ def exchange(port, data, host="127.0.0.1", timeout=10.0, head_request=False, clo
         return resp, closed
 
 
-def get(port, path="/plaintext", host="127.0.0.1", timeout=10.0):
-    """A simple GET on a new connection; returns the Response."""
+def get(port, path="/plaintext", host="127.0.0.1", timeout=10.0, tls=None):
+    """A simple GET on a new connection (TLS as in exchange()); returns the Response."""
     req = ("GET %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n" % path).encode()
-    resp, _ = exchange(port, req, host=host, timeout=timeout)
+    resp, _ = exchange(port, req, host=host, timeout=timeout, tls=tls)
     return resp
 
 
