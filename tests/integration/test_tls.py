@@ -99,10 +99,12 @@ def peer_dns(sock):
     return [v for k, v in sock.getpeercert().get("subjectAltName", ()) if k == "DNS"]
 
 
-def curl_tls(port, path, *args, host="localhost", timeout=60):
-    """curl over TLS to host:port (resolved to 127.0.0.1), trusting the test CA."""
+def curl_tls(port, path, *args, host="localhost", timeout=60, http2=False):
+    """curl over TLS to host:port (resolved to 127.0.0.1), trusting the test CA; HTTP/1.1
+    unless `http2` (then curl offers h2 by ALPN)."""
     return subprocess.run(
         ["curl", "-sS", "--max-time", "30", "--cacert", certs().ca,
+         "--http2" if http2 else "--http1.1",
          "--resolve", "%s:%d:127.0.0.1" % (host, port), *args,
          "https://%s:%d%s" % (host, port, path)],
         stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
@@ -310,21 +312,38 @@ class TlsReportTest(TlsServerTestCase):
     # -- 3. ALPN ------------------------------------------------------------------------------
 
     @unittest.skipUnless(HAVE_OPENSSL, "openssl not installed")
-    def test_alpn_h2_only_refused_s_client(self):
-        rc, out = s_client(self.port, "-alpn", "h2")
+    def test_alpn_unknown_only_refused_s_client(self):
+        rc, out = s_client(self.port, "-alpn", "spdy/3.1,h2c")
         self.assertNotEqual(rc, 0, out)
         self.assertIn("no application protocol", out)
 
-    def test_alpn_h2_only_refused_python(self):
+    def test_alpn_unknown_only_refused_python(self):
         with self.assertRaises(ssl.SSLError) as cm:
-            tls_connect(self.port, client_context(alpn=("h2",))).close()
+            tls_connect(self.port, client_context(alpn=("spdy/3.1", "h2c"))).close()
         self.assertIn("NO_APPLICATION_PROTOCOL", str(cm.exception).upper().replace(" ", "_"))
         self.assert_serves()
 
-    def test_alpn_h2_and_http11(self):
-        with tls_connect(self.port, client_context(alpn=("h2", "http/1.1"))) as s:
+    def test_alpn_h2_only_s_client(self):
+        rc, out = s_client(self.port, "-alpn", "h2")
+        self.assertIn("ALPN protocol: h2", out)
+
+    def test_alpn_server_prefers_h2(self):
+        # The server's order decides (RFC 7301 §3.2): h2 before http/1.1, whatever the client's.
+        for offer in (("h2", "http/1.1"), ("http/1.1", "h2")):
+            with tls_connect(self.port, client_context(alpn=offer)) as s:
+                self.assertEqual(s.selected_alpn_protocol(), "h2")
+
+    def test_alpn_http11_only(self):
+        with tls_connect(self.port, client_context(alpn=("http/1.1",))) as s:
             self.assertEqual(s.selected_alpn_protocol(), "http/1.1")
             self.assertEqual(tls_report(s)["alpn"], "http/1.1")
+
+    def test_tls_report_over_curl_http2(self):
+        r = curl_tls(self.port, "/tls", "-i", http2=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        head, _, body = r.stdout.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/2 200"), head)
+        self.assertEqual(json.loads(body)["tls"]["alpn"], "h2")
 
     def test_no_alpn(self):
         with tls_connect(self.port, client_context(alpn=None)) as s:
