@@ -77,4 +77,18 @@ constexpr std::string_view trim_ows(std::string_view s) noexcept {
     return s;
 }
 
+/// Calls f(element) for each non-empty element of a comma-separated list (RFC 9110 §5.6.1)
+/// until f returns false; returns whether it never did.
+template <class F>
+bool for_each_element(std::string_view list, F&& f) {
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        const std::string_view element = trim_ows(list.substr(0, comma));
+        if (!element.empty() && !f(element)) return false;
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return true;
+}
+
 } // namespace wharf::chars

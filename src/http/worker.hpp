@@ -11,6 +11,7 @@
 #include "http/access_log.hpp"
 #include "http/date_line.hpp"
 #include "http/exchange.hpp"
+#include "http/h2c_upgrade.hpp"
 #include "http/shared_limit.hpp"
 #include "loop/event_loop.hpp"
 #include "net/byte_buffer.hpp"
@@ -27,10 +28,12 @@ class worker;
 using connection_factory = connection* (*)(worker& w, std::unique_ptr<transport> io,
                                            const address& peer, const address& local);
 
-/// Makes the HTTP/2 connection for a client that chose it (ALPN "h2", or the h2c preface on a
-/// plaintext stream); `already_read` holds the bytes taken from the stream so far.
+/// Makes the HTTP/2 connection for a client that chose it (ALPN "h2", the h2c preface on a
+/// plaintext stream, or an HTTP/1.1 request with `Upgrade: h2c`, then in `upgrade`);
+/// `already_read` holds the bytes taken from the stream so far.
 using http2_factory = connection* (*)(worker& w, std::unique_ptr<transport> io, const address& peer,
-                                      const address& local, byte_buffer&& already_read);
+                                      const address& local, byte_buffer&& already_read,
+                                      std::unique_ptr<h2c_upgrade> upgrade);
 
 /// What every worker reads and nobody writes once the server runs, plus the server-wide
 /// budgets the workers draw from (those alone change, atomically).

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "http/access.hpp"
+#include "http1/h2c_upgrade.hpp"
 
 namespace wharf::http1 {
 
@@ -71,14 +72,21 @@ bool connection::check_h2c_preface() {
     return false; // the rest of the preface is still to come
 }
 
-void connection::switch_to_http2() {
+void connection::switch_to_http2(std::unique_ptr<detail::h2c_upgrade> upgrade) {
     loop_.timers().disarm(timer_);
     loop_.unschedule(this);
     phase_ = phase::closed;
     self_.reset();
-    detail::connection* h2 =
-        worker_.state().make_http2(worker_, std::move(io_), peer_, local_, std::move(in_));
+    detail::connection* h2 = worker_.state().make_http2(worker_, std::move(io_), peer_, local_,
+                                                        std::move(in_), std::move(upgrade));
     worker_.hand_over(this, h2);
+}
+
+bool connection::may_upgrade_to_h2c() const noexcept {
+    // Only between answers: after the 101 every byte is HTTP/2.
+    return framing_.upgrade && framing_.body == request_framing::none && io_->tls() == nullptr &&
+           worker_.state().make_http2 && config_.http2.cleartext && out_.empty() &&
+           unsent_responses_ == 0;
 }
 
 bool connection::advance_handshake() {
@@ -401,6 +409,13 @@ bool connection::start_request() {
     }
     // A chunked body's trailer fields go after the header fields: an idle connection keeps no
     // room for them.
+    if (may_upgrade_to_h2c()) {
+        if (auto up = h2c_upgrade_request(head_, fields_, framing_.host)) {
+            in_.consume(head_len_); // what follows is the client's HTTP/2
+            switch_to_http2(std::move(up));
+            return false;
+        }
+    }
     if (framing_.body == request_framing::chunked) fields_.resize(head_.num_headers + max_trailers);
     const auto started =
         exchange_.start({head_.method, head_.target, head_.major, head_.minor,

@@ -66,8 +66,10 @@ class connection final : public detail::connection, public detail::exchange_prot
     /// The first bytes of a plaintext connection: false while they may still be the HTTP/2
     /// preface (or were, and the connection went to HTTP/2).
     bool check_h2c_preface();
-    /// Gives the client to an HTTP/2 connection; this one is done.
-    void switch_to_http2();
+    /// Gives the client to an HTTP/2 connection (with the request that asked for it, after an
+    /// h2c upgrade); this one is done.
+    void switch_to_http2(std::unique_ptr<detail::h2c_upgrade> upgrade = nullptr);
+    bool may_upgrade_to_h2c() const noexcept;
     void on_readable(bool until_eof = false);
     void process();
     bool start_request();

@@ -142,19 +142,6 @@ const char* target_authority_reason(authority_error e) noexcept {
     return "";
 }
 
-/// Calls f(element) for each non-empty element of a comma-separated list (RFC 9110 §5.6.1).
-template <class F>
-bool for_each_element(std::string_view list, F&& f) {
-    while (!list.empty()) {
-        const auto comma = list.find(',');
-        const std::string_view element = chars::trim_ows(list.substr(0, comma));
-        if (!element.empty() && !f(element)) return false;
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-    }
-    return true;
-}
-
 request_framing reject(request_framing f, int status, const char* reason) noexcept {
     f.status = status;
     f.reason = reason;
@@ -184,7 +171,7 @@ request_framing analyze_request(const request_head& head,
         } else if (name.size() == 14 && iequals(name, "content-length")) {
             // "5", or a list of identical values ("5, 5") from a repeating intermediary.
             bool ok = true;
-            for_each_element(h.value, [&](std::string_view v) {
+            chars::for_each_element(h.value, [&](std::string_view v) {
                 if (v.size() > 18) return ok = false;
                 std::uint64_t n = 0;
                 for (char c : v) {
@@ -200,7 +187,7 @@ request_framing analyze_request(const request_head& head,
                 return reject(f, 400, "malformed or conflicting Content-Length");
         } else if (name.size() == 17 && iequals(name, "transfer-encoding")) {
             have_te = true;
-            for_each_element(h.value, [&](std::string_view coding) {
+            chars::for_each_element(h.value, [&](std::string_view coding) {
                 if (chunked_seen) chunked_last = false; // chunked must be last and only once
                 if (iequals(coding, "chunked")) {
                     if (chunked_seen) unknown_coding = true;
@@ -211,7 +198,7 @@ request_framing analyze_request(const request_head& head,
                 return true;
             });
         } else if (name.size() == 10 && iequals(name, "connection")) {
-            for_each_element(h.value, [&](std::string_view option) {
+            chars::for_each_element(h.value, [&](std::string_view option) {
                 if (iequals(option, "close"))
                     f.keep_alive = false;
                 else if (iequals(option, "keep-alive") && !http11)
@@ -228,7 +215,7 @@ request_framing analyze_request(const request_head& head,
     // "close" wins over "keep-alive" wherever it appears.
     for (const header_field& h : fields)
         if (iequals(h.name, "connection"))
-            for_each_element(h.value, [&](std::string_view option) {
+            chars::for_each_element(h.value, [&](std::string_view option) {
                 if (iequals(option, "close")) f.keep_alive = false;
                 return true;
             });

@@ -87,10 +87,12 @@ nghttp2_option* make_options() {
 
 connection::connection(detail::worker& w, std::unique_ptr<detail::transport> io,
                        const address& peer, const address& local,
-                       detail::byte_buffer&& already_read)
+                       detail::byte_buffer&& already_read,
+                       std::unique_ptr<detail::h2c_upgrade> upgrade)
     : worker_(w), loop_(w.loop()), config_(w.state().config), io_(std::move(io)), peer_(peer),
       local_(local), in_(std::move(already_read)),
-      timer_([](void* self) { static_cast<connection*>(self)->on_timeout(); }, this) {
+      timer_([](void* self) { static_cast<connection*>(self)->on_timeout(); }, this),
+      upgrade_(std::move(upgrade)) {
     self_ = std::make_shared<connection*>(this);
 }
 
@@ -124,12 +126,31 @@ bool connection::init_session() {
     return true;
 }
 
+bool connection::start_upgraded() {
+    const bool head = upgrade_->method == "HEAD";
+    if (nghttp2_session_upgrade2(session_,
+                                 reinterpret_cast<const std::uint8_t*>(upgrade_->settings.data()),
+                                 upgrade_->settings.size(), head, nullptr) != 0)
+        return false;
+    auto* s = new stream(*this, 1);
+    streams_.push_back(s);
+    ++open_streams_;
+    last_stream_id_ = 1;
+    nghttp2_session_set_stream_user_data(session_, 1, s);
+    s->adopt_request(std::move(upgrade_));
+    return true;
+}
+
 bool connection::start() {
     // The client's stream is already watched (it was HTTP/1's): point its events here.
     if (const int fd = io_->fd();
         fd >= 0 && loop_.modify(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this))
         return false;
+    if (upgrade_)
+        out_.append("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                    "Upgrade: h2c\r\n\r\n");
     if (!init_session()) return false;
+    if (upgrade_ && !start_upgraded()) return false;
     last_activity_ = last_write_progress_ = loop_.now();
     batching_ = true;
     if (!in_.empty()) {
@@ -460,8 +481,10 @@ void connection::close() {
 
 detail::connection* make_connection(detail::worker& w, std::unique_ptr<detail::transport> io,
                                     const address& peer, const address& local,
-                                    detail::byte_buffer&& already_read) {
-    return new connection(w, std::move(io), peer, local, std::move(already_read));
+                                    detail::byte_buffer&& already_read,
+                                    std::unique_ptr<detail::h2c_upgrade> upgrade) {
+    return new connection(w, std::move(io), peer, local, std::move(already_read),
+                          std::move(upgrade));
 }
 
 } // namespace wharf::http2

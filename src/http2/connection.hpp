@@ -24,7 +24,8 @@ class stream;
 class connection final : public detail::connection {
   public:
     connection(detail::worker& w, std::unique_ptr<detail::transport> io, const address& peer,
-               const address& local, detail::byte_buffer&& already_read);
+               const address& local, detail::byte_buffer&& already_read,
+               std::unique_ptr<detail::h2c_upgrade> upgrade);
     ~connection() override;
 
     bool start() override;
@@ -63,6 +64,8 @@ class connection final : public detail::connection {
 
   private:
     bool init_session();
+    /// After an h2c upgrade: the 101, then the request that asked for it as stream 1.
+    bool start_upgraded();
     void on_readable();
     /// Feeds `len` bytes to nghttp2; false when the connection must close.
     bool receive(const char* data, std::size_t len);
@@ -84,6 +87,7 @@ class connection final : public detail::connection {
     detail::byte_buffer in_;
     detail::send_queue out_;
     detail::timer timer_;
+    std::unique_ptr<detail::h2c_upgrade> upgrade_;
     nghttp2_session* session_ = nullptr;
     std::vector<stream*> streams_;        // every stream not yet freed
     std::vector<std::int32_t> reset_ids_; // recently reset streams: late frames are legal
@@ -104,6 +108,7 @@ class connection final : public detail::connection {
 
 detail::connection* make_connection(detail::worker& w, std::unique_ptr<detail::transport> io,
                                     const address& peer, const address& local,
-                                    detail::byte_buffer&& already_read);
+                                    detail::byte_buffer&& already_read,
+                                    std::unique_ptr<detail::h2c_upgrade> upgrade);
 
 } // namespace wharf::http2

@@ -97,6 +97,16 @@ void stream::refuse(int status, const char* reason) {
     refused_reason_ = reason;
 }
 
+void stream::adopt_request(std::unique_ptr<detail::h2c_upgrade> request) {
+    upgraded_ = std::move(request);
+    method_ = upgraded_->method;
+    path_ = upgraded_->target;
+    authority_ = upgraded_->authority;
+    for (const auto& [name, value] : upgraded_->fields)
+        fields_.push_back({name, value});
+    headers_done(true);
+}
+
 void stream::headers_done(bool end_stream) {
     if (end_stream) request_ended_ = true;
     started_ = true;

@@ -14,6 +14,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "http/exchange.hpp"
+#include "http/h2c_upgrade.hpp"
 #include "wharf/body.hpp"
 
 namespace wharf::http2 {
@@ -32,6 +33,8 @@ class stream final : public detail::exchange_protocol {
     // The request, as nghttp2 delivers it.
     /// One decoded field; false when the stream is already refused (the field is dropped).
     void add_field(nghttp2_rcbuf* name, nghttp2_rcbuf* value, bool trailer);
+    /// The HTTP/1.1 request of an h2c upgrade is this stream's (whole) request.
+    void adopt_request(std::unique_ptr<detail::h2c_upgrade> request);
     /// The request's HEADERS ended; `end_stream`: no body follows.
     void headers_done(bool end_stream);
     void trailers_done();
@@ -99,7 +102,8 @@ class stream final : public detail::exchange_protocol {
     connection& conn_;
     std::int32_t id_;
     detail::exchange exchange_;
-    std::vector<nghttp2_rcbuf*> held_; // the buffers every field view points into
+    std::vector<nghttp2_rcbuf*> held_;              // the buffers every field view points into
+    std::unique_ptr<detail::h2c_upgrade> upgraded_; // or, after an upgrade, this
     std::vector<header_field> fields_;
     std::vector<header_field> trailers_;
     std::string_view method_, path_, scheme_, authority_;
