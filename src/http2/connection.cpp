@@ -430,13 +430,20 @@ void connection::stream_finished(stream* s) {
 }
 
 void connection::refresh_timer() {
-    // Idle: no stream open for the keep-alive time. Busy but stuck: the client took nothing
-    // of what we have for it for the send grace.
+    // Idle: no stream open for the keep-alive time. Stuck: the socket took nothing for the
+    // send grace. And each stream's own deadlines (a body that stops coming, a window that
+    // stays shut).
+    const timeouts& t = config_.timeouts;
     std::int64_t deadline = 0;
-    if (send_blocked_ && config_.timeouts.send_grace.count() > 0)
-        deadline = last_write_progress_ + config_.timeouts.send_grace.count();
-    else if (open_streams_ == 0 && config_.timeouts.keep_alive.count() > 0)
-        deadline = last_activity_ + config_.timeouts.keep_alive.count();
+    const auto earliest = [&](std::int64_t d) {
+        if (d != 0 && (deadline == 0 || d < deadline)) deadline = d;
+    };
+    if (send_blocked_ && t.send_grace.count() > 0)
+        earliest(last_write_progress_ + t.send_grace.count());
+    if (open_streams_ == 0 && t.keep_alive.count() > 0)
+        earliest(last_activity_ + t.keep_alive.count());
+    for (const stream* s : streams_)
+        earliest(s->deadline(t));
     if (deadline)
         loop_.timers().arm(timer_, deadline);
     else
@@ -445,13 +452,27 @@ void connection::refresh_timer() {
 
 void connection::on_timeout() {
     if (closed_) return;
-    if (send_blocked_) {
+    const std::int64_t now = loop_.now();
+    const timeouts& t = config_.timeouts;
+    if (send_blocked_ && t.send_grace.count() > 0 &&
+        now >= last_write_progress_ + t.send_grace.count()) {
         abort(); // the client does not read: what waits for it is dropped
         return;
     }
-    go_away();
+    if (open_streams_ == 0 && t.keep_alive.count() > 0 &&
+        now >= last_activity_ + t.keep_alive.count()) {
+        go_away();
+        finish_batch();
+        if (!closed_) close(); // idle: the GOAWAY went out with whatever the socket took
+        return;
+    }
+    bool window_stuck = false;
+    for (stream* s : std::vector<stream*>(streams_))
+        window_stuck = s->check_deadlines(now, t) || window_stuck;
+    // A client that keeps the connection's window shut starves every stream: it goes.
+    if (window_stuck && nghttp2_session_get_remote_window_size(session_) <= 0)
+        go_away(NGHTTP2_ENHANCE_YOUR_CALM);
     finish_batch();
-    if (!closed_) close(); // idle: the GOAWAY went out with whatever the socket took
 }
 
 void connection::abort() {

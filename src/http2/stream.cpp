@@ -110,6 +110,7 @@ void stream::adopt_request(std::unique_ptr<detail::h2c_upgrade> request) {
 void stream::headers_done(bool end_stream) {
     if (end_stream) request_ended_ = true;
     started_ = true;
+    last_body_at_ = send_window_start_ = conn_.loop().now();
     if (refused_status_) {
         exchange_.respond_error(refused_status_, refused_reason_, method_, path_, 0);
         try_finish();
@@ -117,6 +118,62 @@ void stream::headers_done(bool end_stream) {
     }
     start();
     try_finish();
+}
+
+bool stream::has_output() const noexcept {
+    return std::any_of(out_.begin(), out_.end(), [](const item& i) { return !i.is_marker(); });
+}
+
+bool stream::awaits_body() const noexcept {
+    // A buffered body the handler waits for, or a streamed one it asked for.
+    return started_ && !request_ended_ && !closed_ && exchange_.active() &&
+           !exchange_.session().response_started() && (!streamed_ || body_reader_);
+}
+
+std::int64_t stream::deadline(const timeouts& t) const noexcept {
+    std::int64_t d = 0;
+    if (awaits_body() && t.body_read.count() > 0) d = last_body_at_ + t.body_read.count();
+    if (!closed_ && has_output() && !deferred_ && t.send_grace.count() > 0) {
+        const std::int64_t w = send_window_start_ + t.send_grace.count();
+        if (d == 0 || w < d) d = w;
+    }
+    return d;
+}
+
+bool stream::check_deadlines(std::int64_t now, const timeouts& t) {
+    if (closed_) return false;
+    if (awaits_body() && t.body_read.count() > 0 && now >= last_body_at_ + t.body_read.count()) {
+        // RFC 9110 §15.5.9: the client took too long to send its request.
+        if (streamed_) {
+            // The handler is reading: it learns why, and the stream ends.
+            auto reader = std::exchange(body_reader_, nullptr);
+            reader(make_error_code(errc::timed_out), {}, true);
+            if (!closed_)
+                nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_CANCEL);
+        } else {
+            refused_status_ = 408;
+            exchange_.respond_error(408, "request body timed out", method_, path_, 0);
+            try_finish();
+        }
+        conn_.schedule_send();
+        return false;
+    }
+    if (!has_output() || deferred_ || t.send_grace.count() == 0) {
+        send_window_start_ = now;
+        send_window_bytes_ = 0;
+        return false;
+    }
+    if (now < send_window_start_ + t.send_grace.count()) return false;
+    const double seconds = static_cast<double>(now - send_window_start_) / 1000.0;
+    if (static_cast<double>(send_window_bytes_) < static_cast<double>(t.min_send_rate) * seconds) {
+        // The client's window let through less than the minimum rate: it is not reading.
+        nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_CANCEL);
+        conn_.schedule_send();
+        return true;
+    }
+    send_window_start_ = now;
+    send_window_bytes_ = 0;
+    return false;
 }
 
 void stream::start() {
@@ -153,6 +210,7 @@ void stream::start() {
 
 void stream::body_data(const std::uint8_t* data, std::size_t len) {
     nghttp2_session* s = conn_.session();
+    last_body_at_ = conn_.loop().now();
     if (closed_ || refused_status_ || !started_ || !exchange_.active() || exchange_.complete()) {
         nghttp2_session_consume(s, id_, len); // nobody reads it: let the client go on
         return;
@@ -293,6 +351,10 @@ void stream::write_body(detail::exchange&, detail::body_piece&& piece, std::opti
                                                      });
                                                  });
     }
+    if (!has_output()) {
+        send_window_start_ = conn_.loop().now(); // the rate is measured from here
+        send_window_bytes_ = 0;
+    }
     item& it = out_.emplace_back();
     it.piece = std::move(piece);
     it.limit = limit;
@@ -340,6 +402,8 @@ void stream::reset(detail::exchange&) {
 void stream::resume_data() {
     if (!deferred_ || closed_) return;
     deferred_ = false;
+    send_window_start_ = conn_.loop().now(); // waiting for the source did not count
+    send_window_bytes_ = 0;
     nghttp2_session_resume_data(conn_.session(), id_);
     conn_.schedule_send();
 }
@@ -424,6 +488,7 @@ void stream::end_data(std::uint32_t* flags) {
 
 void stream::frame_data(const std::uint8_t* framehd, std::size_t length) {
     detail::send_queue& q = conn_.output();
+    send_window_bytes_ += length;
     q.append({reinterpret_cast<const char*>(framehd), 9});
     while (length > 0 && !out_.empty()) {
         item& it = out_.front();

@@ -45,6 +45,12 @@ class stream final : public detail::exchange_protocol {
     /// went away (`gone`).
     void closed(std::uint32_t error_code, bool gone = false);
     bool is_closed() const noexcept { return closed_; }
+    /// When this stream's next deadline falls (0: none): a request body that stopped coming
+    /// (timeouts::body_read), a response the client's window holds below min_send_rate.
+    std::int64_t deadline(const timeouts& t) const noexcept;
+    /// Acts on the deadlines that passed at `now`; true when the stream was reset because the
+    /// client kept its window shut.
+    bool check_deadlines(std::int64_t now, const timeouts& t);
     /// Frees what points into the session (field buffers) before nghttp2 is torn down.
     void release_fields() noexcept;
 
@@ -121,6 +127,12 @@ class stream final : public detail::exchange_protocol {
     bool continue_sent_ = false;
     bool delivering_ = false;
 
+    bool has_output() const noexcept;
+    bool awaits_body() const noexcept;
+
+    std::int64_t last_body_at_ = 0;      // when request body bytes last came
+    std::int64_t send_window_start_ = 0; // min_send_rate: the window being measured
+    std::uint64_t send_window_bytes_ = 0;
     std::deque<item> out_;
     bool has_body_ = false;   // the response was submitted with a data provider
     bool end_queued_ = false; // every body byte is in out_

@@ -22,6 +22,8 @@ struct serve_options {
     std::string access_log;
     std::string access_log_format = "common";
     bool demo = true;
+    bool h2 = true;  // HTTP/2 by ALPN on TLS listeners
+    bool h2c = true; // HTTP/2 over cleartext (prior knowledge, Upgrade: h2c)
     std::size_t max_connections = 10000;
     std::string server_name = "wharf";
     bool listing = true;
@@ -140,6 +142,8 @@ int serve(const serve_options& opt) {
     config.timeouts = opt.timeouts;
     config.limits.max_connections = opt.max_connections;
     config.server_name = opt.server_name;
+    config.http2.enabled = opt.h2;
+    config.http2.cleartext = opt.h2c;
 
     wharf::thread_pool pool(
         2); // demo work that must not run on a loop (declared first: outlives srv)
@@ -267,6 +271,12 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--index", opt.index,
                           "Index file of a directory (default index.html; '' for none)");
     serve_cmd->add_flag("--demo,!--no-demo", opt.demo, "Mount the demo endpoints (default on)");
+    serve_cmd->add_flag("--h2,!--no-h2", opt.h2, "Offer HTTP/2 by ALPN on TLS (default on)")
+        ->group("HTTP/2");
+    serve_cmd
+        ->add_flag("--h2c,!--no-h2c", opt.h2c,
+                   "HTTP/2 on plaintext listeners: prior knowledge and Upgrade: h2c (default on)")
+        ->group("HTTP/2");
     add_budget_options(*serve_cmd, opt.limits, opt.timeouts);
 
     try {
