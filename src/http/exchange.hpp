@@ -130,6 +130,8 @@ class exchange final : public session_stream {
     bool detach() noexcept;
     /// Tells the handler (on_close, stop token, pending co_awaits) why its request ended.
     void notify_lost(std::error_code why);
+    /// detach() was called: the exchange cannot carry another request.
+    bool detached() const noexcept { return lost_; }
     /// A handler is on the stack (the exchange's own call of it).
     bool in_handler() const noexcept { return in_handler_; }
 

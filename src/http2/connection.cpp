@@ -14,6 +14,7 @@ namespace {
 constexpr int reads_per_event = 16;
 constexpr std::size_t read_size = 16 * 1024;
 constexpr std::size_t recent_resets = 64;
+constexpr std::size_t max_spare_streams = 16; // finished streams kept for reuse
 
 connection& self(void* user_data) noexcept {
     return *static_cast<connection*>(user_data);
@@ -99,6 +100,10 @@ connection::connection(detail::worker& w, std::unique_ptr<detail::transport> io,
 connection::~connection() {
     for (stream* s : streams_)
         delete s; // only streams a handler still held when the connection closed
+    for (stream* s : retired_)
+        delete s;
+    for (stream* s : spare_)
+        delete s;
     if (session_) nghttp2_session_del(session_);
 }
 
@@ -233,6 +238,8 @@ void connection::schedule_send() {
 
 void connection::finish_batch() {
     if (closed_) return;
+    spare_.insert(spare_.end(), retired_.begin(), retired_.end());
+    retired_.clear();
     send();
     if (!closed_) refresh_timer();
 }
@@ -350,7 +357,14 @@ int connection::on_begin_headers(const nghttp2_frame* frame) {
         // After our GOAWAY no stream is taken (it was refused by its id already).
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
-    auto* s = new stream(*this, frame->hd.stream_id);
+    stream* s;
+    if (!spare_.empty()) {
+        s = spare_.back();
+        spare_.pop_back();
+        s->reuse(frame->hd.stream_id);
+    } else {
+        s = new stream(*this, frame->hd.stream_id);
+    }
     streams_.push_back(s);
     ++open_streams_;
     nghttp2_session_set_stream_user_data(session_, frame->hd.stream_id, s);
@@ -425,7 +439,11 @@ int connection::on_frame_send(const nghttp2_frame* frame) {
 
 void connection::stream_finished(stream* s) {
     std::erase(streams_, s);
-    loop_.defer([s] { delete s; });
+    // Kept for the next stream once the batch is over (nothing of it is on the stack then).
+    if (!closed_ && s->reusable() && retired_.size() + spare_.size() < max_spare_streams)
+        retired_.push_back(s);
+    else
+        loop_.defer([s] { delete s; });
     if (closing_ && open_streams_ == 0) schedule_send(); // may close now
 }
 

@@ -90,6 +90,8 @@ class connection final : public detail::connection {
     std::unique_ptr<detail::h2c_upgrade> upgrade_;
     nghttp2_session* session_ = nullptr;
     std::vector<stream*> streams_;        // every stream not yet freed
+    std::vector<stream*> retired_;        // finished this batch: reusable after it
+    std::vector<stream*> spare_;          // finished, ready for the next stream
     std::vector<std::int32_t> reset_ids_; // recently reset streams: late frames are legal
     std::size_t open_streams_ = 0;
     std::int32_t last_stream_id_ = 0; // the highest client stream id seen (RFC 9113 §5.1.1)

@@ -47,6 +47,32 @@ stream::~stream() {
     release_body_budget();
 }
 
+bool stream::reusable() const noexcept {
+    return !exchange_.detached() && fields_.capacity() <= 64 && body_.capacity() <= 64 * 1024;
+}
+
+void stream::reuse(std::int32_t id) {
+    id_ = id;
+    fields_.clear();
+    trailers_.clear();
+    upgraded_.reset();
+    method_ = path_ = scheme_ = authority_ = {};
+    field_bytes_ = 0;
+    refused_status_ = 0;
+    refused_reason_ = "";
+    body_.clear();
+    body_reader_ = nullptr;
+    started_ = streamed_ = request_ended_ = expects_continue_ = continue_sent_ = delivering_ =
+        false;
+    last_body_at_ = send_window_start_ = 0;
+    send_window_bytes_ = 0;
+    out_.items.clear();
+    out_.head = 0;
+    has_body_ = end_queued_ = head_framed_ = deferred_ = closed_ = finished_ = false;
+    markers_in_flight_ = 0;
+    self_ = std::make_shared<stream*>(this); // weak handles to the last request find nothing
+}
+
 void stream::release_fields() noexcept {
     for (nghttp2_rcbuf* b : held_)
         nghttp2_rcbuf_decref(b);
@@ -505,6 +531,7 @@ void stream::frame_data(const std::uint8_t* framehd, std::size_t length) {
             if (take < copy_below) {
                 q.append(slice);
             } else {
+                it.referenced = true;
                 detail::body_piece ref;
                 ref.kind = detail::body_piece::borrowed;
                 ref.view = slice;
@@ -518,6 +545,7 @@ void stream::frame_data(const std::uint8_t* framehd, std::size_t length) {
             detail::body_piece ref;
             ref.kind = detail::body_piece::file;
             ref.range = {it.piece.range.fd, it.piece.range.offset + it.sent, take, false};
+            it.referenced = true;
             q.append_piece(std::move(ref));
             break;
         }
@@ -550,7 +578,7 @@ void stream::head_framed() {
 }
 
 void stream::retire(item& it) {
-    if (it.piece.kind == detail::body_piece::source || it.sent == 0) {
+    if (!it.referenced) {
         it.piece.finish({});
         return;
     }
@@ -588,7 +616,7 @@ void stream::drop_output(std::error_code why) {
             done({why, 0});
             continue;
         }
-        if (it.sent > 0 && it.piece.kind != detail::body_piece::source)
+        if (it.referenced)
             retire(it); // some of it is in the output already
         else
             it.piece.finish(why);

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +28,10 @@ class stream final : public detail::exchange_protocol {
     stream& operator=(const stream&) = delete;
 
     std::int32_t id() const noexcept { return id_; }
+    /// Whether a finished stream can carry another request (see reuse()).
+    bool reusable() const noexcept;
+    /// Makes a finished stream new again for stream `id`, keeping its allocations.
+    void reuse(std::int32_t id);
 
     // The request, as nghttp2 delivers it.
     /// One decoded field; false when the stream is already refused (the field is dropped).
@@ -86,7 +89,27 @@ class stream final : public detail::exchange_protocol {
         bool source_ended = false; // a source said end
         send_callback done;        // a marker: fires once what precedes it is written
         std::uint64_t done_bytes = 0;
+        bool referenced = false; // a DATA frame points into the piece's memory
         bool is_marker() const noexcept { return static_cast<bool>(done); }
+    };
+    /// The response's pieces and markers in order; keeps its room for the next stream.
+    struct item_queue {
+        std::vector<item> items;
+        std::size_t head = 0;
+        bool empty() const noexcept { return head == items.size(); }
+        item& front() noexcept { return items[head]; }
+        item& emplace_back() { return items.emplace_back(); }
+        void pop_front() {
+            items[head] = item{};
+            if (++head == items.size()) {
+                items.clear();
+                head = 0;
+            }
+        }
+        auto begin() noexcept { return items.begin() + static_cast<std::ptrdiff_t>(head); }
+        auto end() noexcept { return items.end(); }
+        auto begin() const noexcept { return items.begin() + static_cast<std::ptrdiff_t>(head); }
+        auto end() const noexcept { return items.end(); }
     };
 
     void start();
@@ -133,7 +156,7 @@ class stream final : public detail::exchange_protocol {
     std::int64_t last_body_at_ = 0;      // when request body bytes last came
     std::int64_t send_window_start_ = 0; // min_send_rate: the window being measured
     std::uint64_t send_window_bytes_ = 0;
-    std::deque<item> out_;
+    item_queue out_;
     bool has_body_ = false;   // the response was submitted with a data provider
     bool end_queued_ = false; // every body byte is in out_
     bool head_framed_ = false;
