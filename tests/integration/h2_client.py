@@ -2,11 +2,11 @@
 """A small frame-level HTTP/2 client for the integration tests (RFC 9113).
 
 It speaks h2c with prior knowledge on a plaintext socket, or h2 over TLS chosen by ALPN, and
-writes and reads frames itself (hyperframe for the frame layouts, hpack for the field blocks),
+writes and reads frames itself (hpack for the field blocks),
 so that a test can send exactly what it means to, malformed frames included. Every read has a
 deadline: a server that hangs fails the test instead of blocking it.
 
-Debian's python3-h2 packages (hpack, hyperframe) live in /usr/lib/python3/dist-packages, which
+Debian's python3-h2 packages (h2, hpack, hyperframe) live in /usr/lib/python3/dist-packages, which
 pyenv's interpreter does not search; that directory is appended to sys.path when needed.
 """
 
@@ -19,13 +19,11 @@ import time
 
 try:
     import hpack
-    import hyperframe.frame
 except ImportError:  # pragma: no cover - depends on the machine
     _DIST = "/usr/lib/python3/dist-packages"
     if os.path.isdir(_DIST) and _DIST not in sys.path:
         sys.path.append(_DIST)
     import hpack
-    import hyperframe.frame
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 

@@ -16,7 +16,6 @@ import socket
 import struct
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 
@@ -32,7 +31,6 @@ from h2_client import (
     HEADERS,
     NO_ERROR,
     PING,
-    PREFACE,
     PROTOCOL_ERROR,
     REFUSED_STREAM,
     RST_STREAM,
@@ -202,6 +200,18 @@ class ClientToolsTest(Http2Case):
 
     def test_curl_h2_tls_plaintext(self):
         self.check_plaintext(tls=True)
+
+    def test_curl_h2c_upgrade(self):
+        # The server answers "Upgrade: h2c" with 101 and then HTTP/2 (the RFC 7540 §3.2
+        # mechanism, which RFC 9113 §3.1 deprecates but allows).
+        r = run([CURL, "-sS", "--http2", "-D", "-", "-o", "/dev/null", "--max-time", "20",
+                 self.url("/plaintext")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        status, fields = parse_curl_head(r.stdout.decode("latin-1"))
+        self.assertIn(status, ("HTTP/2 200", "HTTP/1.1 200 OK"))
+        if status == "HTTP/2 200":
+            self.assertIn("HTTP/1.1 101", r.stdout.decode("latin-1"))
+            self.assert_h2_fields(fields)
 
     def test_curl_static_file_and_range(self):
         for tls in (False, True):
@@ -752,6 +762,24 @@ class GracefulStopTest(unittest.TestCase):
         self.assertEqual(srv.wait_exit(10), 0)
 
 
+class IdleStopTest(unittest.TestCase):
+    def test_sigterm_with_idle_connection(self):
+        # An idle h2 connection gets GOAWAY NO_ERROR (last stream id = the last one served)
+        # and is closed; the server exits 0 without waiting for the shutdown timeout.
+        srv = WharfServer(workers=1, extra_args=["--shutdown-timeout", "8000"])
+        srv.start()
+        self.addCleanup(srv.cleanup)
+        c = H2Client.h2c(srv.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.get("/plaintext").status, 200)
+        start = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(c.wait_goaway(5), (1, NO_ERROR, b""))
+        self.assertTrue(c.wait_closed(5))
+        self.assertEqual(srv.wait_exit(10), 0)
+        self.assertLess(time.monotonic() - start, 6)
+
+
 # -- malformed requests --------------------------------------------------------------------
 
 
@@ -855,8 +883,6 @@ class MalformedTest(Http2Case):
         srv = self.server
         with srv.connect() as sock:
             sock.sendall(b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" + frame_bytes(SETTINGS, 0, 0))
-            sock.settimeout(5)
-            got = b""
             self.assertTrue(wait_closed(sock, 10))
         self.assert_fresh_connection_served()
 
