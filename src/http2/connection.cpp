@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <sys/epoll.h>
 
 #include "http2/stream.hpp"
@@ -15,6 +16,28 @@ constexpr int reads_per_event = 16;
 constexpr std::size_t read_size = 16 * 1024;
 constexpr std::size_t recent_resets = 64;
 constexpr std::size_t max_spare_streams = 16; // finished streams kept for reuse
+constexpr std::uint32_t unlimited_streams = 0x7fffffff;
+// Rapid reset (CVE-2023-44487): RST_STREAM from the client, a burst then a steady rate; past
+// it the connection gets GOAWAY ENHANCE_YOUR_CALM. nghttp2's own limit is the backstop.
+constexpr double reset_burst = 1000;
+constexpr double resets_per_second = 100;
+
+/// Rewrites SETTINGS_MAX_CONCURRENT_STREAMS in a serialised SETTINGS frame; true when found.
+bool patch_max_streams(std::uint8_t* frame, std::size_t len, std::uint32_t value) noexcept {
+    if (len < 9 || frame[3] != NGHTTP2_SETTINGS || (frame[4] & NGHTTP2_FLAG_ACK)) return false;
+    const std::size_t payload =
+        (std::size_t{frame[0]} << 16) | (std::size_t{frame[1]} << 8) | frame[2];
+    if (len < 9 + payload) return false;
+    for (std::size_t at = 9; at + 6 <= 9 + payload; at += 6) {
+        if (frame[at] != 0 || frame[at + 1] != NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) continue;
+        frame[at + 2] = static_cast<std::uint8_t>(value >> 24);
+        frame[at + 3] = static_cast<std::uint8_t>(value >> 16);
+        frame[at + 4] = static_cast<std::uint8_t>(value >> 8);
+        frame[at + 5] = static_cast<std::uint8_t>(value);
+        return true;
+    }
+    return false;
+}
 
 connection& self(void* user_data) noexcept {
     return *static_cast<connection*>(user_data);
@@ -79,7 +102,7 @@ nghttp2_option* make_options() {
     nghttp2_option_set_max_outbound_ack(opt, 1000);
     nghttp2_option_set_max_continuations(opt, 8);
     // Rapid reset (CVE-2023-44487): a burst of 1000 resets, then 33 per second.
-    nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33);
+    nghttp2_option_set_stream_reset_rate_limit(opt, 4000, 400);
     nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
     return opt;
 }
@@ -113,8 +136,11 @@ bool connection::init_session() {
     if (!callbacks || !options) return false;
     if (nghttp2_session_server_new2(&session_, callbacks, this, options) != 0) return false;
     const http2_settings& h2 = config_.http2;
+    // nghttp2 answers a stream over the acknowledged limit with a connection error, where RFC
+    // 9113 §5.1.2 wants a stream error: it is told "no limit" and the frame on the wire says
+    // ours (on_send patches it), which on_begin_headers enforces with REFUSED_STREAM.
     const nghttp2_settings_entry settings[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, h2.max_concurrent_streams},
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, unlimited_streams},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, h2.stream_window},
         {NGHTTP2_SETTINGS_MAX_FRAME_SIZE,
          std::clamp<std::uint32_t>(h2.max_frame_size, 16384, 16777215)},
@@ -157,6 +183,7 @@ bool connection::start() {
     if (!init_session()) return false;
     if (upgrade_ && !start_upgraded()) return false;
     last_activity_ = last_write_progress_ = loop_.now();
+    reset_refill_at_ = static_cast<double>(last_activity_) / 1000.0;
     batching_ = true;
     if (!in_.empty()) {
         const bool ok = receive(in_.data(), in_.size());
@@ -170,7 +197,7 @@ bool connection::start() {
     }
     if (in_.capacity()) worker_.give_buffer(std::move(in_));
     batching_ = false;
-    on_readable(); // what came behind the preface (or with the TLS handshake) is read now
+    on_readable(false); // what came behind the preface (or with the TLS handshake) is read now
     finish_batch();
     return true;
 }
@@ -183,12 +210,15 @@ void connection::on_io(std::uint32_t events) {
     }
     batching_ = true;
     if ((events & EPOLLOUT) && send_blocked_) flush();
-    if (!closed_ && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) on_readable();
+    // With the client's FIN in the same event, a short read does not mean "nothing more": the
+    // end of stream is still to be read, and no edge will come for it.
+    if (!closed_ && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)))
+        on_readable((events & (EPOLLRDHUP | EPOLLHUP)) != 0);
     batching_ = false;
     if (!closed_) finish_batch();
 }
 
-void connection::on_readable() {
+void connection::on_readable(bool until_eof) {
     thread_local char buf[read_size];
     read_paused_ = false;
     for (int i = 0; i < reads_per_event && !closed_; ++i) {
@@ -200,11 +230,12 @@ void connection::on_readable() {
         if (n > 0) {
             last_activity_ = loop_.now();
             if (!receive(buf, static_cast<std::size_t>(n))) {
-                send(); // the GOAWAY nghttp2 queued, if any
+                send(); // the GOAWAY, then the close
                 if (!closed_) close();
                 return;
             }
-            if (static_cast<std::size_t>(n) < sizeof buf && !io_->has_pending()) return;
+            if (static_cast<std::size_t>(n) < sizeof buf && !until_eof && !io_->has_pending())
+                return;
             continue;
         }
         if (n == -EAGAIN) return;
@@ -222,7 +253,28 @@ void connection::on_readable() {
 bool connection::receive(const char* data, std::size_t len) {
     const ssize_t r =
         nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(data), len);
-    return r >= 0 && !closed_;
+    if (closed_) return false;
+    if (r >= 0) return true;
+    // A fatal error nghttp2 does not answer itself: say why before closing (RFC 9113 §5.4.1).
+    std::uint32_t code = NGHTTP2_PROTOCOL_ERROR;
+    switch (r) {
+    case NGHTTP2_ERR_FLOODED:
+    case NGHTTP2_ERR_TOO_MANY_CONTINUATIONS:
+    case NGHTTP2_ERR_TOO_MANY_SETTINGS:
+        code = NGHTTP2_ENHANCE_YOUR_CALM;
+        break;
+    case NGHTTP2_ERR_HEADER_COMP:
+        code = NGHTTP2_COMPRESSION_ERROR;
+        break;
+    case NGHTTP2_ERR_NOMEM:
+    case NGHTTP2_ERR_CALLBACK_FAILURE:
+        code = NGHTTP2_INTERNAL_ERROR;
+        break;
+    default:
+        break;
+    }
+    nghttp2_session_terminate_session(session_, code);
+    return false;
 }
 
 void connection::schedule_send() {
@@ -252,6 +304,14 @@ ssize_t connection::on_send(const std::uint8_t* data, std::size_t len) {
     if (output_full()) {
         stopped_full_ = true;
         return NGHTTP2_ERR_WOULDBLOCK;
+    }
+    if (!settings_sent_ && len <= 128) {
+        // Our first SETTINGS frame: the stream limit the client is told (see init_session).
+        std::uint8_t frame[128];
+        std::memcpy(frame, data, len);
+        settings_sent_ = patch_max_streams(frame, len, config_.http2.max_concurrent_streams);
+        out_.append({reinterpret_cast<const char*>(frame), len});
+        return static_cast<ssize_t>(len);
     }
     out_.append({reinterpret_cast<const char*>(data), len});
     return static_cast<ssize_t>(len);
@@ -357,6 +417,13 @@ int connection::on_begin_headers(const nghttp2_frame* frame) {
         // After our GOAWAY no stream is taken (it was refused by its id already).
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
+    if (open_streams_ >= config_.http2.max_concurrent_streams) {
+        // RFC 9113 §5.1.2: over our limit, a stream error; the fields are still decoded (HPACK)
+        // and then dropped, as no stream is made.
+        nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                  NGHTTP2_REFUSED_STREAM);
+        return 0;
+    }
     stream* s;
     if (!spare_.empty()) {
         s = spare_.back();
@@ -381,6 +448,19 @@ int connection::on_header(const nghttp2_frame* frame, nghttp2_rcbuf* name, nghtt
 
 int connection::on_frame_recv(const nghttp2_frame* frame) {
     switch (frame->hd.type) {
+    case NGHTTP2_RST_STREAM: {
+        const double now = static_cast<double>(loop_.now()) / 1000.0;
+        reset_tokens_ =
+            std::min(reset_burst, reset_tokens_ + (now - reset_refill_at_) * resets_per_second);
+        reset_refill_at_ = now;
+        if (reset_tokens_ < 1) {
+            closing_ = true;
+            nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
+        } else {
+            reset_tokens_ -= 1;
+        }
+        return 0;
+    }
     case NGHTTP2_HEADERS: {
         stream* s = stream_of(session_, frame->hd.stream_id);
         if (!s) return 0;

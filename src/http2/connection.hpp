@@ -66,7 +66,7 @@ class connection final : public detail::connection {
     bool init_session();
     /// After an h2c upgrade: the 101, then the request that asked for it as stream 1.
     bool start_upgraded();
-    void on_readable();
+    void on_readable(bool until_eof);
     /// Feeds `len` bytes to nghttp2; false when the connection must close.
     bool receive(const char* data, std::size_t len);
     /// Runs nghttp2's send loop and writes what it produced.
@@ -105,6 +105,9 @@ class connection final : public detail::connection {
     bool closed_ = false;
     bool sending_ = false;
     bool stopped_full_ = false;         // the last send round stopped at the high-water mark
+    bool settings_sent_ = false;        // our first SETTINGS went out (its stream limit patched)
+    double reset_tokens_ = 1000;        // client RST_STREAMs allowed now
+    double reset_refill_at_ = 0;        // seconds
     std::shared_ptr<connection*> self_; // weak handles for cross-thread wake-ups
 };
 

@@ -55,6 +55,8 @@ void stream::reuse(std::int32_t id) {
     id_ = id;
     fields_.clear();
     trailers_.clear();
+    cookie_.clear();
+    cookie_at_ = no_cookie;
     upgraded_.reset();
     method_ = path_ = scheme_ = authority_ = {};
     field_bytes_ = 0;
@@ -113,6 +115,17 @@ void stream::add_field(nghttp2_rcbuf* name, nghttp2_rcbuf* value, bool trailer) 
         return;
     }
     if (!trailer && n == "expect" && iequals(v, "100-continue")) expects_continue_ = true;
+    if (!trailer && n == "cookie") {
+        // RFC 9113 §8.2.3: cookie crumbs are one field again for the application, joined by
+        // "; ".
+        if (cookie_at_ != no_cookie) {
+            if (cookie_.empty()) cookie_ = fields_[cookie_at_].value;
+            cookie_.append("; ").append(v);
+            fields_[cookie_at_].value = cookie_;
+            return;
+        }
+        cookie_at_ = fields_.size();
+    }
     (trailer ? trailers_ : fields_).push_back({n, v});
 }
 

@@ -135,6 +135,9 @@ class stream final : public detail::exchange_protocol {
     std::unique_ptr<detail::h2c_upgrade> upgraded_; // or, after an upgrade, this
     std::vector<header_field> fields_;
     std::vector<header_field> trailers_;
+    static constexpr std::size_t no_cookie = SIZE_MAX;
+    std::size_t cookie_at_ = no_cookie; // the one cookie field in fields_
+    std::string cookie_;                // its value, when crumbs were joined
     std::string_view method_, path_, scheme_, authority_;
     std::size_t field_bytes_ = 0;
     int refused_status_ = 0;
