@@ -19,6 +19,11 @@ exchange::exchange(exchange_protocol& protocol, const exchange_services& service
     session_access::set_stream(session_, this);
 }
 
+void exchange::rebind(const address* peer, const address* local, const tls_info* tls) {
+    request_access::set_connection(session_.request(), peer, local, tls);
+    lost_ = false;
+}
+
 exchange::start_result exchange::start(const request_line& line) {
     request& req = session_.request();
     request_access::set_line(req, line.method, line.target, line.major, line.minor);

@@ -84,6 +84,8 @@ class exchange final : public session_stream {
     /// `tls` (null on a plain stream) must outlive the exchange, like the addresses.
     exchange(exchange_protocol& protocol, const exchange_services& services, const address* peer,
              const address* local, const tls_info* tls);
+    /// Moves a finished exchange to another connection (a pooled HTTP/2 stream's).
+    void rebind(const address* peer, const address* local, const tls_info* tls);
     exchange(const exchange&) = delete;
     exchange& operator=(const exchange&) = delete;
     ~exchange() = default;

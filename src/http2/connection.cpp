@@ -6,6 +6,7 @@
 #include <cstring>
 #include <sys/epoll.h>
 
+#include "http2/session_memory.hpp"
 #include "http2/stream.hpp"
 #include "wharf/error.hpp"
 
@@ -15,7 +16,9 @@ namespace {
 constexpr int reads_per_event = 16;
 constexpr std::size_t read_size = 16 * 1024;
 constexpr std::size_t recent_resets = 64;
-constexpr std::size_t max_spare_streams = 16; // finished streams kept for reuse
+// Finished streams of this thread's connections, kept with their allocations for the next.
+constexpr std::size_t max_pooled_streams = 256;
+thread_local std::vector<std::unique_ptr<stream>> stream_pool;
 constexpr std::uint32_t unlimited_streams = 0x7fffffff;
 // Rapid reset (CVE-2023-44487): RST_STREAM from the client, a burst then a steady rate; past
 // it the connection gets GOAWAY ENHANCE_YOUR_CALM. nghttp2's own limit is the backstop.
@@ -125,8 +128,6 @@ connection::~connection() {
         delete s; // only streams a handler still held when the connection closed
     for (stream* s : retired_)
         delete s;
-    for (stream* s : spare_)
-        delete s;
     if (session_) nghttp2_session_del(session_);
 }
 
@@ -134,7 +135,8 @@ bool connection::init_session() {
     static nghttp2_session_callbacks* const callbacks = make_callbacks();
     static nghttp2_option* const options = make_options();
     if (!callbacks || !options) return false;
-    if (nghttp2_session_server_new2(&session_, callbacks, this, options) != 0) return false;
+    if (nghttp2_session_server_new3(&session_, callbacks, this, options, session_memory()) != 0)
+        return false;
     const http2_settings& h2 = config_.http2;
     // nghttp2 answers a stream over the acknowledged limit with a connection error, where RFC
     // 9113 §5.1.2 wants a stream error: it is told "no limit" and the frame on the wire says
@@ -290,10 +292,21 @@ void connection::schedule_send() {
 
 void connection::finish_batch() {
     if (closed_) return;
-    spare_.insert(spare_.end(), retired_.begin(), retired_.end());
-    retired_.clear();
     send();
-    if (!closed_) refresh_timer();
+    if (closed_) return;
+    refresh_timer();
+    pool_retired();
+}
+
+void connection::pool_retired() {
+    // Nothing of these streams is on the stack between batches.
+    for (stream* s : retired_) {
+        if (stream_pool.size() < max_pooled_streams)
+            stream_pool.emplace_back(s);
+        else
+            delete s;
+    }
+    retired_.clear();
 }
 
 bool connection::output_full() const noexcept {
@@ -425,10 +438,10 @@ int connection::on_begin_headers(const nghttp2_frame* frame) {
         return 0;
     }
     stream* s;
-    if (!spare_.empty()) {
-        s = spare_.back();
-        spare_.pop_back();
-        s->reuse(frame->hd.stream_id);
+    if (!stream_pool.empty()) {
+        s = stream_pool.back().release();
+        stream_pool.pop_back();
+        s->reuse(*this, frame->hd.stream_id);
     } else {
         s = new stream(*this, frame->hd.stream_id);
     }
@@ -520,7 +533,7 @@ int connection::on_frame_send(const nghttp2_frame* frame) {
 void connection::stream_finished(stream* s) {
     std::erase(streams_, s);
     // Kept for the next stream once the batch is over (nothing of it is on the stack then).
-    if (!closed_ && s->reusable() && retired_.size() + spare_.size() < max_spare_streams)
+    if (!closed_ && s->reusable())
         retired_.push_back(s);
     else
         loop_.defer([s] { delete s; });

@@ -74,6 +74,8 @@ class connection final : public detail::connection {
     void flush();
     void run_completions();
     void finish_batch();
+    /// Gives the streams that finished in the last batch to the thread's pool.
+    void pool_retired();
     void refresh_timer();
     void on_timeout();
     void close();
@@ -91,7 +93,6 @@ class connection final : public detail::connection {
     nghttp2_session* session_ = nullptr;
     std::vector<stream*> streams_;        // every stream not yet freed
     std::vector<stream*> retired_;        // finished this batch: reusable after it
-    std::vector<stream*> spare_;          // finished, ready for the next stream
     std::vector<std::int32_t> reset_ids_; // recently reset streams: late frames are legal
     std::size_t open_streams_ = 0;
     std::int32_t last_stream_id_ = 0; // the highest client stream id seen (RFC 9113 §5.1.1)

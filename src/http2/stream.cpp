@@ -38,7 +38,7 @@ std::uint64_t remaining(const detail::body_piece& p, std::uint64_t sent) noexcep
 } // namespace
 
 stream::stream(connection& c, std::int32_t id)
-    : conn_(c), id_(id), exchange_(*this, c.worker().services(), &c.peer(), &c.local(), c.tls()) {
+    : conn_(&c), id_(id), exchange_(*this, c.worker().services(), &c.peer(), &c.local(), c.tls()) {
     self_ = std::make_shared<stream*>(this);
 }
 
@@ -51,7 +51,9 @@ bool stream::reusable() const noexcept {
     return !exchange_.detached() && fields_.capacity() <= 64 && body_.capacity() <= 64 * 1024;
 }
 
-void stream::reuse(std::int32_t id) {
+void stream::reuse(connection& c, std::int32_t id) {
+    conn_ = &c;
+    exchange_.rebind(&c.peer(), &c.local(), c.tls());
     id_ = id;
     fields_.clear();
     trailers_.clear();
@@ -82,7 +84,7 @@ void stream::release_fields() noexcept {
 }
 
 detail::event_loop& stream::loop() noexcept {
-    return conn_.loop();
+    return conn_->loop();
 }
 
 // -- the request -----------------------------------------------------------------------------
@@ -91,7 +93,7 @@ void stream::add_field(nghttp2_rcbuf* name, nghttp2_rcbuf* value, bool trailer) 
     if (refused_status_ || closed_) return;
     const std::string_view n = view(name);
     const std::string_view v = view(value);
-    const limits& lim = conn_.worker().state().config.limits;
+    const limits& lim = conn_->worker().state().config.limits;
     field_bytes_ += n.size() + v.size() + 4; // ": " and CRLF, as HTTP/1 counts them
     if (field_bytes_ > lim.max_header_bytes || (!trailer && fields_.size() >= lim.max_headers)) {
         refuse(431, trailer ? "trailer section too large" : "request header section too large");
@@ -149,7 +151,7 @@ void stream::adopt_request(std::unique_ptr<detail::h2c_upgrade> request) {
 void stream::headers_done(bool end_stream) {
     if (end_stream) request_ended_ = true;
     started_ = true;
-    last_body_at_ = send_window_start_ = conn_.loop().now();
+    last_body_at_ = send_window_start_ = conn_->loop().now();
     if (refused_status_) {
         exchange_.respond_error(refused_status_, refused_reason_, method_, path_, 0);
         try_finish();
@@ -188,13 +190,13 @@ bool stream::check_deadlines(std::int64_t now, const timeouts& t) {
             auto reader = std::exchange(body_reader_, nullptr);
             reader(make_error_code(errc::timed_out), {}, true);
             if (!closed_)
-                nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_CANCEL);
+                nghttp2_submit_rst_stream(conn_->session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_CANCEL);
         } else {
             refused_status_ = 408;
             exchange_.respond_error(408, "request body timed out", method_, path_, 0);
             try_finish();
         }
-        conn_.schedule_send();
+        conn_->schedule_send();
         return false;
     }
     if (!has_output() || deferred_ || t.send_grace.count() == 0) {
@@ -206,8 +208,8 @@ bool stream::check_deadlines(std::int64_t now, const timeouts& t) {
     const double seconds = static_cast<double>(now - send_window_start_) / 1000.0;
     if (static_cast<double>(send_window_bytes_) < static_cast<double>(t.min_send_rate) * seconds) {
         // The client's window let through less than the minimum rate: it is not reading.
-        nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_CANCEL);
-        conn_.schedule_send();
+        nghttp2_submit_rst_stream(conn_->session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_CANCEL);
+        conn_->schedule_send();
         return true;
     }
     send_window_start_ = now;
@@ -241,22 +243,22 @@ void stream::start() {
         const nghttp2_nv status{reinterpret_cast<std::uint8_t*>(const_cast<char*>(":status")),
                                 reinterpret_cast<std::uint8_t*>(const_cast<char*>("100")), 7, 3,
                                 NGHTTP2_NV_FLAG_NONE};
-        nghttp2_submit_headers(conn_.session(), NGHTTP2_FLAG_NONE, id_, nullptr, &status, 1,
+        nghttp2_submit_headers(conn_->session(), NGHTTP2_FLAG_NONE, id_, nullptr, &status, 1,
                                nullptr);
-        conn_.schedule_send();
+        conn_->schedule_send();
     }
 }
 
 void stream::body_data(const std::uint8_t* data, std::size_t len) {
-    nghttp2_session* s = conn_.session();
-    last_body_at_ = conn_.loop().now();
+    nghttp2_session* s = conn_->session();
+    last_body_at_ = conn_->loop().now();
     if (closed_ || refused_status_ || !started_ || !exchange_.active() || exchange_.complete()) {
         nghttp2_session_consume(s, id_, len); // nobody reads it: let the client go on
         return;
     }
     if (!streamed_) {
         // Buffered: the budgets bound it, the window need not.
-        const limits& lim = conn_.worker().state().config.limits;
+        const limits& lim = conn_->worker().state().config.limits;
         if (body_.size() + len > lim.max_body_size) {
             nghttp2_session_consume(s, id_, len);
             body_.clear();
@@ -270,7 +272,7 @@ void stream::body_data(const std::uint8_t* data, std::size_t len) {
         if (body_.size() + len > body_reserved_) {
             const std::size_t want =
                 std::max(body_budget_step, body_.size() + len - body_reserved_);
-            if (!conn_.worker().state().body_bytes.try_take(want)) {
+            if (!conn_->worker().state().body_bytes.try_take(want)) {
                 nghttp2_session_consume(s, id_, len);
                 body_.clear();
                 body_.shrink_to_fit();
@@ -324,8 +326,8 @@ void stream::deliver_body() {
     body_.erase(0, n);
     delivering_ = false;
     if (n > 0 && !closed_) {
-        nghttp2_session_consume(conn_.session(), id_, n); // WINDOW_UPDATE for what was read
-        conn_.schedule_send();
+        nghttp2_session_consume(conn_->session(), id_, n); // WINDOW_UPDATE for what was read
+        conn_->schedule_send();
     }
     if (body_reader_ && (!body_.empty() || (request_ended_ && !last))) deliver_body();
 }
@@ -341,16 +343,16 @@ void stream::read_body(detail::exchange&, body_callback on_piece) {
         const nghttp2_nv status{reinterpret_cast<std::uint8_t*>(const_cast<char*>(":status")),
                                 reinterpret_cast<std::uint8_t*>(const_cast<char*>("100")), 7, 3,
                                 NGHTTP2_NV_FLAG_NONE};
-        nghttp2_submit_headers(conn_.session(), NGHTTP2_FLAG_NONE, id_, nullptr, &status, 1,
+        nghttp2_submit_headers(conn_->session(), NGHTTP2_FLAG_NONE, id_, nullptr, &status, 1,
                                nullptr);
-        conn_.schedule_send();
+        conn_->schedule_send();
     }
     deliver_body();
 }
 
 void stream::release_body_budget() noexcept {
     if (body_reserved_ == 0) return;
-    conn_.worker().state().body_bytes.give(body_reserved_);
+    conn_->worker().state().body_bytes.give(body_reserved_);
     body_reserved_ = 0;
 }
 
@@ -360,7 +362,7 @@ void stream::write_head(detail::exchange& x, const detail::response_head& head) 
     if (closed_) return;
     const response& res = x.session().response();
     response_fields& nv = response_fields::scratch();
-    nv.build(res, head, conn_.worker().date_line(), conn_.worker().state().config.server_name);
+    nv.build(res, head, conn_->worker().date_line(), conn_->worker().state().config.server_name);
     has_body_ =
         x.body_allowed() && (!(head.length && *head.length == 0) || !res.trailers().empty());
     nghttp2_data_provider provider{};
@@ -370,7 +372,7 @@ void stream::write_head(detail::exchange& x, const detail::response_head& head) 
                                 void*) -> ssize_t {
         return static_cast<stream*>(source->ptr)->produce(length, flags);
     };
-    nghttp2_submit_response(conn_.session(), id_, nv.data(), nv.size(),
+    nghttp2_submit_response(conn_->session(), id_, nv.data(), nv.size(),
                             has_body_ ? &provider : nullptr);
 }
 
@@ -383,7 +385,7 @@ void stream::write_body(detail::exchange&, detail::body_piece&& piece, std::opti
     if (piece.kind == detail::body_piece::source) {
         std::weak_ptr<stream*> weak = self_;
         detail::source_access::set_readable_hook(*piece.src,
-                                                 [weak, loop = conn_.loop().shared_mailbox()] {
+                                                 [weak, loop = conn_->loop().shared_mailbox()] {
                                                      loop->post([weak] {
                                                          if (auto self = weak.lock())
                                                              (*self)->resume_data();
@@ -391,7 +393,7 @@ void stream::write_body(detail::exchange&, detail::body_piece&& piece, std::opti
                                                  });
     }
     if (!has_output()) {
-        send_window_start_ = conn_.loop().now(); // the rate is measured from here
+        send_window_start_ = conn_->loop().now(); // the rate is measured from here
         send_window_bytes_ = 0;
     }
     item& it = out_.emplace_back();
@@ -409,7 +411,7 @@ void stream::write_body(detail::exchange& x, std::string&& bytes) {
 
 void stream::end_body(detail::exchange& x) {
     end_queued_ = true;
-    if (x.session().response().closes_connection()) conn_.go_away();
+    if (x.session().response().closes_connection()) conn_->go_away();
     resume_data();
 }
 
@@ -425,7 +427,7 @@ void stream::write_marker(detail::exchange&, send_callback done, std::uint64_t b
 }
 
 void stream::flush(detail::exchange&) {
-    conn_.schedule_send();
+    conn_->schedule_send();
 }
 
 void stream::handler_returned(detail::exchange&) {
@@ -434,17 +436,17 @@ void stream::handler_returned(detail::exchange&) {
 
 void stream::reset(detail::exchange&) {
     if (closed_) return;
-    nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
-    conn_.schedule_send();
+    nghttp2_submit_rst_stream(conn_->session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
+    conn_->schedule_send();
 }
 
 void stream::resume_data() {
     if (!deferred_ || closed_) return;
     deferred_ = false;
-    send_window_start_ = conn_.loop().now(); // waiting for the source did not count
+    send_window_start_ = conn_->loop().now(); // waiting for the source did not count
     send_window_bytes_ = 0;
-    nghttp2_session_resume_data(conn_.session(), id_);
-    conn_.schedule_send();
+    nghttp2_session_resume_data(conn_->session(), id_);
+    conn_->schedule_send();
 }
 
 ssize_t stream::produce(std::size_t length, std::uint32_t* flags) {
@@ -522,11 +524,11 @@ void stream::end_data(std::uint32_t* flags) {
     *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
     response_fields& nv = response_fields::scratch();
     nv.build_trailers(trailers);
-    nghttp2_submit_trailer(conn_.session(), id_, nv.data(), nv.size());
+    nghttp2_submit_trailer(conn_->session(), id_, nv.data(), nv.size());
 }
 
 void stream::frame_data(const std::uint8_t* framehd, std::size_t length) {
-    detail::send_queue& q = conn_.output();
+    detail::send_queue& q = conn_->output();
     send_window_bytes_ += length;
     q.append({reinterpret_cast<const char*>(framehd), 9});
     while (length > 0 && !out_.empty()) {
@@ -597,7 +599,7 @@ void stream::retire(item& it) {
     }
     // Slices of it wait in the output: it lives until they are written.
     auto keep = std::make_shared<detail::body_piece>(std::move(it.piece));
-    conn_.output().append_marker([keep](send_result r) { keep->finish(r.error); }, 0);
+    conn_->output().append_marker([keep](send_result r) { keep->finish(r.error); }, 0);
 }
 
 void stream::release_markers() {
@@ -606,7 +608,7 @@ void stream::release_markers() {
         item& it = out_.front();
         ++markers_in_flight_;
         std::weak_ptr<stream*> weak = self_;
-        conn_.output().append_marker(
+        conn_->output().append_marker(
             [weak, done = std::move(it.done)](send_result r) {
                 if (done) done(r);
                 if (auto self = weak.lock()) {
@@ -658,8 +660,8 @@ void stream::try_finish() {
         // Answered while the client still sends: the rest of its request is not wanted
         // (RFC 9113 §8.1).
         if (started_ && !request_ended_ && exchange_.complete() && !exchange_.in_handler()) {
-            nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_NO_ERROR);
-            conn_.schedule_send();
+            nghttp2_submit_rst_stream(conn_->session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_NO_ERROR);
+            conn_->schedule_send();
         }
         return;
     }
@@ -667,7 +669,7 @@ void stream::try_finish() {
     finished_ = true;
     if (exchange_.active()) exchange_.end();
     release_fields();
-    conn_.stream_finished(this);
+    conn_->stream_finished(this);
 }
 
 } // namespace wharf::http2

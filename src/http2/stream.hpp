@@ -30,8 +30,8 @@ class stream final : public detail::exchange_protocol {
     std::int32_t id() const noexcept { return id_; }
     /// Whether a finished stream can carry another request (see reuse()).
     bool reusable() const noexcept;
-    /// Makes a finished stream new again for stream `id`, keeping its allocations.
-    void reuse(std::int32_t id);
+    /// Makes a finished stream new again for stream `id` of `c`, keeping its allocations.
+    void reuse(connection& c, std::int32_t id);
 
     // The request, as nghttp2 delivers it.
     /// One decoded field; false when the stream is already refused (the field is dropped).
@@ -128,7 +128,7 @@ class stream final : public detail::exchange_protocol {
     /// Frees the stream once nghttp2 forgot it, its exchange is done and no completion is left.
     void try_finish();
 
-    connection& conn_;
+    connection* conn_;
     std::int32_t id_;
     detail::exchange exchange_;
     std::vector<nghttp2_rcbuf*> held_;              // the buffers every field view points into
