@@ -296,6 +296,11 @@ void connection::finish_batch() {
     if (closed_) return;
     refresh_timer();
     pool_retired();
+    if (open_streams_ == 0 && out_.empty()) {
+        // Idle: the copy buffer goes back to the worker for the next busy connection.
+        if (out_.has_spare()) worker_.give_send_buffer(out_.release_spare());
+        out_.trim_idle();
+    }
 }
 
 void connection::pool_retired() {
@@ -344,6 +349,7 @@ int connection::on_send_data(nghttp2_frame* frame, const std::uint8_t* framehd, 
 void connection::send() {
     if (closed_ || sending_) return;
     sending_ = true;
+    if (!out_.has_spare()) out_.give_spare(worker_.take_send_buffer()); // the worker's, if any
     // Frames are made only while the output is under its high-water mark; each round writes
     // them and makes more while the socket takes them.
     for (int round = 0; round < 64 && !closed_; ++round) {
