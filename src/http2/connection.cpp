@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "http2/session_memory.hpp"
 #include "http2/stream.hpp"
@@ -16,6 +19,11 @@ namespace {
 constexpr int reads_per_event = 16;
 constexpr std::size_t read_size = 16 * 1024;
 constexpr std::size_t recent_resets = 64;
+// Frames are made only while less than this waits for the socket, and the kernel is asked to
+// hold little more unsent (TCP_NOTSENT_LOWAT): the backlog stays where nghttp2 schedules the
+// streams fairly, so a large download delays a small response by a few frames at most.
+constexpr std::size_t output_window = 64 * 1024;
+constexpr int unsent_in_kernel = 64 * 1024;
 // Finished streams of this thread's connections, kept with their allocations for the next.
 constexpr std::size_t max_pooled_streams = 256;
 thread_local std::vector<std::unique_ptr<stream>> stream_pool;
@@ -179,6 +187,9 @@ bool connection::start() {
     if (const int fd = io_->fd();
         fd >= 0 && loop_.modify(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this))
         return false;
+    if (const int fd = io_->fd(); fd >= 0 && !local_.is_unix())
+        (void)::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent_in_kernel,
+                           sizeof unsent_in_kernel);
     if (upgrade_)
         out_.append("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
                     "Upgrade: h2c\r\n\r\n");
@@ -315,7 +326,7 @@ void connection::pool_retired() {
 }
 
 bool connection::output_full() const noexcept {
-    return out_.size() >= config_.limits.output_high_water;
+    return queued_ >= std::min(config_.limits.output_high_water, output_window);
 }
 
 ssize_t connection::on_send(const std::uint8_t* data, std::size_t len) {
@@ -329,9 +340,11 @@ ssize_t connection::on_send(const std::uint8_t* data, std::size_t len) {
         std::memcpy(frame, data, len);
         settings_sent_ = patch_max_streams(frame, len, config_.http2.max_concurrent_streams);
         out_.append({reinterpret_cast<const char*>(frame), len});
+        queued_ += len;
         return static_cast<ssize_t>(len);
     }
     out_.append({reinterpret_cast<const char*>(data), len});
+    queued_ += len;
     return static_cast<ssize_t>(len);
 }
 
@@ -343,6 +356,7 @@ int connection::on_send_data(nghttp2_frame* frame, const std::uint8_t* framehd, 
     }
     (void)frame;
     static_cast<stream*>(source->ptr)->frame_data(framehd, length);
+    queued_ += 9 + length;
     return 0;
 }
 
@@ -381,6 +395,7 @@ void connection::flush() {
     }
     const auto r = out_.flush(*io_);
     if (r.written > 0) last_write_progress_ = loop_.now();
+    queued_ -= std::min(queued_, r.written);
     run_completions();
     if (closed_) return;
     if (r.error) {

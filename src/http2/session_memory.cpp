@@ -12,12 +12,15 @@ namespace {
 constexpr std::size_t header = alignof(std::max_align_t); // holds the block's size class
 constexpr std::size_t class_step = 64;
 constexpr std::size_t classes = 32; // up to 2 KiB; larger blocks go to malloc
-#if defined(__SANITIZE_ADDRESS__) || defined(__has_feature)
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
-constexpr std::size_t kept_per_class = 0; // every block back to malloc, where ASan watches it
-#else
-constexpr std::size_t kept_per_class = 512;
+#if defined(__SANITIZE_ADDRESS__)
+#define WHARF_HTTP2_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WHARF_HTTP2_ASAN 1
 #endif
+#endif
+#ifdef WHARF_HTTP2_ASAN
+constexpr std::size_t kept_per_class = 0; // every block back to malloc, where ASan watches it
 #else
 constexpr std::size_t kept_per_class = 512;
 #endif
