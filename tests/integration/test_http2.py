@@ -402,6 +402,31 @@ class ResponseTest(Http2Case):
         self.assertEqual((s.status, bytes(s.data)), (200, b"body"))
 
 
+class SchedulingTest(Http2Case):
+    def test_small_response_not_held_behind_a_large_download(self):
+        # Streams are served fairly: a 1 GiB download on the connection delays a small
+        # response by a few frames, not by the download (RFC 9113 §5.3, RFC 9218). The client
+        # keeps a small receive buffer so the kernel does not hide a backlog.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        sock.settimeout(30)
+        sock.connect(("127.0.0.1", self.server.port))
+        c = H2Client(sock, timeout=30)
+        try:
+            big = c.request("GET", "/bytes?n=1073741824")
+            self.assertTrue(c.read_until(lambda: len(c.stream(big).data) >= 4 << 20))
+            c.stream(big).data = bytearray()  # the bytes are not needed, the frame count is
+            before = c.stream(big).data_frames
+            small = c.request("GET", "/plaintext")
+            self.assertTrue(c.read_until(lambda: c.stream(small).done))
+            self.assertEqual((c.stream(small).status, bytes(c.stream(small).data)),
+                             (200, b"Hello, World!"))
+            frames = c.stream(big).data_frames - before
+            self.assertLessEqual(frames, 64, "%d frames of the download came first" % frames)
+        finally:
+            c.close()
+
+
 class RequestSemanticsTest(Http2Case):
     # RFC 9113 §8.2.3: cookie crumbs MUST be concatenated with "; " before being passed to a
     # generic HTTP server application (HTTP/1.1 clients send a single Cookie field, RFC 6265
