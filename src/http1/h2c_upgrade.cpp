@@ -14,7 +14,9 @@ bool has_token(std::string_view list, std::string_view token) {
 
 /// RFC 7540 §3.2.1: base64url without padding. False when it is not.
 bool decode_settings(std::string_view in, std::string& out) {
-    if (in.size() > 4096) return false; // far more than every setting there is
+    // token68 (RFC 9110 §11.2) has at least one character; far fewer than 4096 hold every
+    // setting there is.
+    if (in.empty() || in.size() > 4096) return false;
     std::string b64(in);
     for (char& c : b64) {
         if (c == '-')
