@@ -18,7 +18,7 @@ namespace {
 
 constexpr int reads_per_event = 16;
 constexpr std::size_t read_size = 16 * 1024;
-constexpr std::size_t recent_resets = 64;
+constexpr std::size_t recent_streams = 256; // client stream ids remembered as used
 // Frames are made only while less than this waits for the socket, and the kernel is asked to
 // hold little more unsent (TCP_NOTSENT_LOWAT): the backlog stays where nghttp2 schedules the
 // streams fairly, so a large download delays a small response by a few frames at most.
@@ -27,7 +27,6 @@ constexpr int unsent_in_kernel = 64 * 1024;
 // Finished streams of this thread's connections, kept with their allocations for the next.
 constexpr std::size_t max_pooled_streams = 256;
 thread_local std::vector<std::unique_ptr<stream>> stream_pool;
-constexpr std::uint32_t unlimited_streams = 0x7fffffff;
 // Rapid reset (CVE-2023-44487): RST_STREAM from the client, a burst then a steady rate; past
 // it the connection gets GOAWAY ENHANCE_YOUR_CALM. nghttp2's own limit is the backstop.
 constexpr double reset_burst = 1000;
@@ -147,10 +146,13 @@ bool connection::init_session() {
         return false;
     const http2_settings& h2 = config_.http2;
     // nghttp2 answers a stream over the acknowledged limit with a connection error, where RFC
-    // 9113 §5.1.2 wants a stream error: it is told "no limit" and the frame on the wire says
-    // ours (on_send patches it), which on_begin_headers enforces with REFUSED_STREAM.
+    // 9113 §5.1.2 wants a stream error: it is told twice our limit (which also bounds the
+    // closed streams it remembers) and the frame on the wire says ours (on_send patches it),
+    // which on_begin_headers enforces with REFUSED_STREAM.
+    const std::uint32_t nghttp2_limit =
+        h2.max_concurrent_streams > 0x3fffffff ? 0x7fffffff : 2 * h2.max_concurrent_streams;
     const nghttp2_settings_entry settings[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, unlimited_streams},
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, std::max<std::uint32_t>(nghttp2_limit, 1)},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, h2.stream_window},
         {NGHTTP2_SETTINGS_MAX_FRAME_SIZE,
          std::clamp<std::uint32_t>(h2.max_frame_size, 16384, 16777215)},
@@ -177,6 +179,7 @@ bool connection::start_upgraded() {
     streams_.push_back(s);
     ++open_streams_;
     last_stream_id_ = 1;
+    used_ids_.push_back(1);
     nghttp2_session_set_stream_user_data(session_, 1, s);
     s->adopt_request(std::move(upgrade_));
     return true;
@@ -430,17 +433,17 @@ void connection::drain() {
 // -- nghttp2's callbacks -------------------------------------------------------------------
 
 int connection::on_begin_frame(const nghttp2_frame_hd* hd) {
-    // RFC 9113 §5.1.1: a new stream's id must be higher than every one the client used;
-    // nghttp2 1.52 ignores a lower one silently (unless it remembers the stream). Late frames
-    // for a stream we reset are legal and stay ignored.
+    // RFC 9113 §5.1.1: a new stream's id must be higher than every one the client used, and
+    // the ids it skipped are closed; nghttp2 1.52 ignores HEADERS on one silently. HEADERS on a
+    // stream that was used (trailers, or late frames after a reset) are nghttp2's to judge.
     if (hd->type != NGHTTP2_HEADERS || (hd->stream_id & 1) == 0) return 0;
     if (hd->stream_id > last_stream_id_) {
         last_stream_id_ = hd->stream_id;
+        if (used_ids_.size() == recent_streams) used_ids_.erase(used_ids_.begin());
+        used_ids_.push_back(hd->stream_id);
         return 0;
     }
-    if (nghttp2_session_find_stream(session_, hd->stream_id) != nullptr) return 0;
-    if (std::find(reset_ids_.begin(), reset_ids_.end(), hd->stream_id) != reset_ids_.end())
-        return 0;
+    if (std::binary_search(used_ids_.begin(), used_ids_.end(), hd->stream_id)) return 0;
     nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
     return 0;
 }
@@ -530,10 +533,6 @@ int connection::on_stream_close(std::int32_t id, std::uint32_t error_code) {
     stream* s = stream_of(session_, id);
     if (!s) return 0;
     nghttp2_session_set_stream_user_data(session_, id, nullptr);
-    if (error_code != NGHTTP2_NO_ERROR) {
-        if (reset_ids_.size() == recent_resets) reset_ids_.erase(reset_ids_.begin());
-        reset_ids_.push_back(id);
-    }
     --open_streams_;
     s->closed(error_code);
     return 0;
@@ -542,9 +541,6 @@ int connection::on_stream_close(std::int32_t id, std::uint32_t error_code) {
 int connection::on_frame_send(const nghttp2_frame* frame) {
     if (frame->hd.type == NGHTTP2_HEADERS) {
         if (stream* s = stream_of(session_, frame->hd.stream_id)) s->head_framed();
-    } else if (frame->hd.type == NGHTTP2_RST_STREAM) {
-        if (reset_ids_.size() == recent_resets) reset_ids_.erase(reset_ids_.begin());
-        reset_ids_.push_back(frame->hd.stream_id);
     }
     return 0;
 }

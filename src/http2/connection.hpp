@@ -91,10 +91,10 @@ class connection final : public detail::connection {
     detail::timer timer_;
     std::unique_ptr<detail::h2c_upgrade> upgrade_;
     nghttp2_session* session_ = nullptr;
-    std::vector<stream*> streams_;        // every stream not yet freed
-    std::vector<stream*> retired_;        // finished this batch: reusable after it
-    std::vector<std::int32_t> reset_ids_; // recently reset streams: late frames are legal
-    std::size_t queued_ = 0;              // bytes of frames in out_ (file ranges too)
+    std::vector<stream*> streams_;       // every stream not yet freed
+    std::vector<stream*> retired_;       // finished this batch: reusable after it
+    std::vector<std::int32_t> used_ids_; // the client's last stream ids, in order
+    std::size_t queued_ = 0;             // bytes of frames in out_ (file ranges too)
     std::size_t open_streams_ = 0;
     std::int32_t last_stream_id_ = 0; // the highest client stream id seen (RFC 9113 §5.1.1)
     std::int64_t last_activity_ = 0;
