@@ -18,13 +18,15 @@ lower bound (a wait cannot end early); nothing here asserts that something is fa
 """
 
 import collections
+import concurrent.futures
 import hashlib
 import json
 import random
+import socket
 import time
 import unittest
 
-from h2_client import DATA, END_STREAM, HEADERS, H2Client
+from h2_client import DATA, END_STREAM, HEADERS, SETTINGS_INITIAL_WINDOW_SIZE, H2Client
 from tls_certs import certs
 from wharf_server import SITE_FILES, ResponseReader, WharfServer, open_connection
 
@@ -61,6 +63,11 @@ LONG_AGO = "Sun, 06 Nov 1994 08:49:37 GMT"
 
 TRAILERS_BODY = b"the trailers follow this body\n"
 
+# How much earlier than asked a server timer may fire: the event loop's clock counts whole
+# milliseconds and is read once per iteration (src/loop/event_loop.cpp), so a timer armed
+# late in a millisecond, or late in a busy iteration, is due up to a little over 1 ms early.
+TIMER_SLACK = 0.005
+
 
 # -- the uniform client --------------------------------------------------------------------
 
@@ -73,11 +80,13 @@ class Reply(collections.namedtuple("Reply", "status headers body trailers")):
       h1 body framed by Content-Length
     - rest: h1 only, the bytes that came after the response before the server closed (the
       client always sends Connection: close); must be empty
+    - informational: the 1xx statuses that came first
     - frames: h2 only, (type, flags) of every frame received on the stream
     - elapsed: seconds from sending the request to the end of the response
     """
 
     pieces = None
+    informational = ()
     rest = b""
     frames = ()
     elapsed = 0.0
@@ -98,7 +107,24 @@ def _is_pieces(body):
 
 
 class H1Reader(ResponseReader):
-    """ResponseReader plus chunked bodies with their trailer sections (RFC 9112 §7.1)."""
+    """ResponseReader plus chunked bodies with their trailer sections (RFC 9112 §7.1). A slow
+    reader takes at most 4 KiB at a time and pauses after each read."""
+
+    def __init__(self, sock, timeout, slow=False):
+        super().__init__(sock, timeout)
+        self.slow = slow
+
+    def _fill(self):
+        if not self.slow:
+            return super()._fill()
+        self.sock.settimeout(self.timeout)
+        data = self.sock.recv(4096)
+        time.sleep(0.0005)
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
 
     def read_line(self):
         while b"\r\n" not in self.buf:
@@ -152,34 +178,41 @@ class H1Transport:
     def close(self):
         pass
 
-    def _connect(self, timeout):
-        return open_connection(self.port, "127.0.0.1", timeout, tls=self.tls)
+    def _connect(self, timeout, slow=False):
+        # A small receive buffer makes a slow reader's window small at once.
+        opts = [(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)] if slow else ()
+        return open_connection(self.port, "127.0.0.1", timeout, tls=self.tls, sockopts=opts)
 
-    def _send(self, sock, method, path, headers, body, pause):
+    @staticmethod
+    def _head(method, path, headers, body, trailers, expect_continue):
+        """The request head, and whether the body goes chunked."""
         fields = list(headers)
         names = {k.lower() for k, _ in fields}
         chunked = False
-        if _is_pieces(body):
-            chunked = "content-length" not in names
+        if _is_pieces(body) or trailers:
+            chunked = "content-length" not in names or bool(trailers)
             if chunked:
                 fields.append(("Transfer-Encoding", "chunked"))
         elif (body or method in ("POST", "PUT")) and "content-length" not in names:
             fields.append(("Content-Length", str(len(body))))
+        if expect_continue:
+            fields.append(("Expect", "100-continue"))
         head = "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" % (method, path)
         head += "".join("%s: %s\r\n" % f for f in fields) + "\r\n"
-        if not _is_pieces(body):
-            sock.sendall(head.encode("latin-1") + bytes(body))
-            return
-        sock.sendall(head.encode("latin-1"))
-        for piece in body:
-            sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+        return head.encode("latin-1"), chunked
+
+    @staticmethod
+    def _send_body(sock, body, chunked, trailers, pause):
+        for piece in [body] if not _is_pieces(body) else body:
+            if piece:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
             if pause:
                 time.sleep(pause)
         if chunked:
-            sock.sendall(b"0\r\n\r\n")
+            sock.sendall(b"0\r\n" + "".join("%s: %s\r\n" % f for f in trailers).encode()
+                         + b"\r\n")
 
-    def _receive(self, sock, method, timeout, start):
-        reader = H1Reader(sock, timeout)
+    def _receive(self, reader, method, start, informational):
         while True:
             parsed = reader.read_head()
             if parsed is None:
@@ -187,6 +220,7 @@ class H1Transport:
             version, status, reason, fields = parsed
             if not 100 <= status < 200:
                 break
+            informational.append(status)
         if version != "HTTP/1.1":
             raise AssertionError("status line %r %r %r" % (version, status, reason))
         fields = _lower(fields)
@@ -207,71 +241,102 @@ class H1Transport:
         reply = Reply(status, fields, body, trailers)
         reply.elapsed = time.monotonic() - start
         reply.pieces = pieces
+        reply.informational = informational
         reply.rest = reader.read_until_close()
         return reply
 
-    def fetch(self, method, path, headers=(), body=b"", pause=0.0, timeout=30.0):
-        """One request; `body` is bytes, or a list of pieces sent one by one `pause` seconds
-        apart (chunked unless the headers give a Content-Length)."""
-        with self._connect(timeout) as sock:
+    def fetch(self, method, path, headers=(), body=b"", pause=0.0, timeout=30.0, trailers=(),
+              expect_continue=False, slow=False):
+        """One request. `body` is bytes, or a list of pieces sent one by one `pause` seconds
+        apart (chunked unless the headers give a Content-Length); `trailers` go in the
+        chunked body's trailer section. With `expect_continue` the body waits for the
+        100 (Continue); a `slow` client reads the response 4 KiB at a time."""
+        with self._connect(timeout, slow) as sock:
+            reader = H1Reader(sock, timeout, slow)
+            informational = []
             start = time.monotonic()
-            self._send(sock, method, path, headers, body, pause)
-            return self._receive(sock, method, timeout, start)
+            head, chunked = self._head(method, path, headers, body, trailers, expect_continue)
+            sock.sendall(head)
+            if expect_continue:
+                parsed = reader.read_head()
+                if parsed is None or parsed[1] != 100:
+                    raise AssertionError("no 100 (Continue) before the body: %r" % (parsed,))
+                informational.append(100)
+            self._send_body(sock, body, chunked, trailers, pause)
+            return self._receive(reader, method, start, informational)
 
-    def fetch_concurrently(self, paths, timeout=30.0):
-        """GETs of `paths` all in flight at once, one connection each; the Replies in order."""
-        socks = []
+    def fetch_concurrently(self, requests, timeout=30.0):
+        """`requests` (paths, or (method, path, headers, body) tuples) all in flight at once,
+        one connection (and thread) each; the Replies in order."""
+        requests = [(r,) if isinstance(r, str) else r for r in requests]
+        if not requests:
+            return []
+        with concurrent.futures.ThreadPoolExecutor(len(requests)) as pool:
+            futures = [pool.submit(self.fetch, *(r if len(r) > 1 else ("GET",) + r),
+                                   timeout=timeout) for r in requests]
+            return [f.result() for f in futures]
+
+    def abandon(self, method, path, headers=(), body=b""):
+        """Sends a request (and `body`, all of it or the start of a longer one) and leaves:
+        the connection closes before the response."""
+        sock = self._connect(10)
         try:
-            start = time.monotonic()
-            for path in paths:
-                socks.append(self._connect(timeout))
-                self._send(socks[-1], "GET", path, (), b"", 0)
-            return [self._receive(s, "GET", timeout, start) for s in socks]
+            head, _ = self._head(method, path, headers, b"", (), False)
+            sock.sendall(head + body)
+            time.sleep(0.05)  # let the server start on it
         finally:
-            for s in socks:
-                s.close()
+            sock.close()
 
 
 class H2Transport:
     """HTTP/2 with h2_client: h2c with prior knowledge, or h2 over TLS by ALPN. One connection
     for a whole test; every request is a new stream on it."""
 
+    SLOW_WINDOW = 4096  # a slow client's stream window (SETTINGS_INITIAL_WINDOW_SIZE)
+
     def __init__(self, server, tls):
         self.server = server
         self.tls = tls
         self.client = None
+        self.others = []
 
     def close(self):
-        if self.client is not None:
-            self.client.close()
-            self.client = None
+        for c in [self.client] + self.others:
+            if c is not None:
+                c.close()
+        self.client, self.others = None, []
+
+    def _open(self, timeout, settings=None):
+        if self.tls:
+            return H2Client.tls(self.server.tls_port, certs().ca, timeout=timeout,
+                                settings=settings)
+        return H2Client.h2c(self.server.port, timeout=timeout, settings=settings)
 
     def connection(self, timeout=30.0):
         if self.client is None:
-            if self.tls:
-                self.client = H2Client.tls(self.server.tls_port, certs().ca, timeout=timeout)
-            else:
-                self.client = H2Client.h2c(self.server.port, timeout=timeout)
+            self.client = self._open(timeout)
         return self.client
 
-    def _send(self, c, method, path, headers, body, pause, timeout):
+    def _start(self, c, method, path, headers, body, trailers=(), expect_continue=False):
+        """Sends the request's HEADERS; returns (stream id, whether DATA is to follow)."""
         fields = [(k.lower(), v) for k, v in headers]
         if not _is_pieces(body) and body and "content-length" not in dict(fields):
             fields.append(("content-length", str(len(body))))
+        if expect_continue:
+            fields.append(("expect", "100-continue"))
         scheme = "https" if self.tls else "http"
         request = c.request_fields(method, path, scheme=scheme, headers=fields)
         sid = c.new_stream_id()
-        empty = not _is_pieces(body) and not body
-        c.send_headers(sid, request, end_stream=empty)
-        if empty:
-            return sid
-        for piece in [body] if not _is_pieces(body) else body:
-            if piece:
-                c.send_data(sid, piece, end_stream=False, timeout=timeout)
-            if pause:
-                time.sleep(pause)
-        c.send_data(sid, b"", end_stream=True)
-        return sid
+        more = _is_pieces(body) or bool(body) or bool(trailers)
+        c.send_headers(sid, request, end_stream=not more)
+        return sid, more
+
+    @staticmethod
+    def _end(c, sid, trailers):
+        if trailers:
+            c.send_headers(sid, [(k.lower(), v) for k, v in trailers], end_stream=True)
+        else:
+            c.send_data(sid, b"", end_stream=True)
 
     def _reply(self, c, sid, start):
         s = c.stream(sid)
@@ -283,24 +348,77 @@ class H2Transport:
         reply.elapsed = time.monotonic() - start
         reply.pieces = s.data_frames
         reply.frames = [(f[0], f[1]) for f in c.frames if f[2] == sid]
+        reply.informational = [int(dict(i)[":status"]) for i in s.informational]
         return reply
 
-    def fetch(self, method, path, headers=(), body=b"", pause=0.0, timeout=30.0):
-        """One request on a new stream; `body` is bytes, or a list of pieces sent one by one
-        (each in as many DATA frames as the windows allow) `pause` seconds apart."""
-        c = self.connection(timeout)
+    def fetch(self, method, path, headers=(), body=b"", pause=0.0, timeout=30.0, trailers=(),
+              expect_continue=False, slow=False):
+        """One request on a new stream. `body` is bytes, or a list of pieces sent one by one
+        (each in as many DATA frames as the windows allow) `pause` seconds apart; `trailers`
+        go in a trailing HEADERS. With `expect_continue` the body waits for the 100
+        (Continue). A `slow` client has a connection of its own with a 4 KiB stream window,
+        and pauses after every DATA frame it reads."""
+        if slow:
+            c = self._open(timeout, {SETTINGS_INITIAL_WINDOW_SIZE: self.SLOW_WINDOW})
+            self.others.append(c)
+        else:
+            c = self.connection(timeout)
         start = time.monotonic()
-        sid = self._send(c, method, path, headers, body, pause, timeout)
-        c.wait_stream(sid, timeout)
+        sid, more = self._start(c, method, path, headers, body, trailers, expect_continue)
+        st = c.stream(sid)
+        if expect_continue:
+            c.read_until(lambda: st.informational or st.done, timeout)
+            if not st.informational:
+                raise AssertionError("no 100 (Continue) before the body: %r" % st)
+        if more:
+            for piece in [body] if not _is_pieces(body) else body:
+                if piece:
+                    c.send_data(sid, piece, end_stream=False, timeout=timeout)
+                if pause:
+                    time.sleep(pause)
+            self._end(c, sid, trailers)
+        deadline = time.monotonic() + timeout
+        while not st.done and not c.eof:
+            frame = c.read_one(deadline)
+            if slow and frame is not None and frame[0] == DATA:
+                time.sleep(0.0005)
         return self._reply(c, sid, start)
 
-    def fetch_concurrently(self, paths, timeout=30.0):
-        """GETs of `paths` as concurrent streams of one connection; the Replies in order."""
+    def fetch_concurrently(self, requests, timeout=30.0):
+        """`requests` (paths, or (method, path, headers, body) tuples) as concurrent streams
+        of one connection, their bodies sent 16 KiB at a time in turn; the Replies in
+        order."""
         c = self.connection(timeout)
+        requests = [("GET", r, (), b"") if isinstance(r, str) else r for r in requests]
         start = time.monotonic()
-        ids = [self._send(c, "GET", p, (), b"", 0, timeout) for p in paths]
+        sending = []
+        ids = []
+        for method, path, headers, body in requests:
+            sid, more = self._start(c, method, path, headers, body)
+            ids.append(sid)
+            if more:
+                data = b"".join(body) if _is_pieces(body) else bytes(body)
+                sending.append([sid, memoryview(data)])
+        while sending:
+            for item in list(sending):
+                sid, left = item
+                piece, item[1] = left[:16 * KIB], left[16 * KIB:]
+                c.send_data(sid, piece, end_stream=False, timeout=timeout)
+                if not item[1]:
+                    self._end(c, sid, ())
+                    sending.remove(item)
         c.read_until(lambda: all(c.stream(i).done for i in ids), timeout)
         return [self._reply(c, i, start) for i in ids]
+
+    def abandon(self, method, path, headers=(), body=b""):
+        """Sends a request (and `body`, all of it or the start of a longer one) and resets
+        the stream (RST_STREAM CANCEL) before the response; the connection stays."""
+        c = self.connection()
+        sid, _ = self._start(c, method, path, headers, b"" if not body else [body])
+        if body:
+            c.send_data(sid, body, end_stream=False)
+        time.sleep(0.05)  # let the server start on it
+        c.rst(sid)
 
 
 # -- the behaviours ------------------------------------------------------------------------
@@ -425,7 +543,7 @@ class Behaviours:
         self.assertEqual(r.header("content-type"), "text/plain")
         self.assert_pattern(r.body, chunks * size)
         self.assertGreater(r.pieces, 1, "the body came in one piece")
-        self.assertGreaterEqual(r.elapsed, (chunks - 1) * delay / 1000 * 0.9)
+        self.assertGreaterEqual(r.elapsed, (chunks - 1) * (delay / 1000 - TIMER_SLACK))
         if not self.H2:
             self.assertEqual(r.header("transfer-encoding"), "chunked")
 
@@ -442,6 +560,21 @@ class Behaviours:
         self.assert_pattern(r.body, n)
         if self.H2:
             self.assertGreater(r.pieces, 1)
+
+    def test_slow_reader_gets_everything(self):
+        # The server sends only as fast as the client reads (h1: a 4 KiB receive buffer
+        # read a little at a time; h2: a 4 KiB stream window, reopened as DATA is read).
+        r = self.get("/bytes?n=1500000", slow=True)
+        self.assertEqual(r.status, 200)
+        self.assert_pattern(r.body, 1_500_000)
+        r = self.get("/stream?chunks=4&size=200000", slow=True)
+        self.assertEqual(r.status, 200)
+        self.assert_pattern(r.body, 800_000)
+        r = self.get("/blob.bin", slow=True)
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.body == BLOB, "blob.bin differs")
+        if self.H2:
+            self.assertGreaterEqual(r.pieces, len(BLOB) // H2Transport.SLOW_WINDOW)
 
     def test_gather_exact(self):
         r = self.get("/gather?parts=50&size=1000")
@@ -477,7 +610,7 @@ class Behaviours:
         self.assertEqual(r.status, 200, r.body[:200])
         self.assertEqual(json.loads(r.body), {
             "bytes": 2 * MIB, "sha256": hashlib.sha256(b"".join(pieces)).hexdigest()})
-        self.assertGreaterEqual(r.elapsed, 0.4)
+        self.assertGreaterEqual(r.elapsed, 0.8)  # the client's own pauses
 
     def test_echo_one_mib_exact(self):
         body = random.Random(7).randbytes(MIB)
@@ -499,13 +632,53 @@ class Behaviours:
         self.assertEqual((r.status, r.body), (200, b""))
         self.assertEqual(r.header("content-length"), "0")
 
+    def test_upload_expect_continue(self):
+        # RFC 9110 §10.1.1: the client holds the body back until the 100 (Continue).
+        pieces = pattern_pieces(MIB + 5, [300_000])
+        r = self.fetch("POST", "/upload-digest", [("Content-Length", str(MIB + 5))], pieces,
+                       expect_continue=True)
+        self.assertEqual(r.informational, [100])
+        self.assertEqual((r.status, json.loads(r.body)), (200, {
+            "bytes": MIB + 5, "sha256": hashlib.sha256(b"".join(pieces)).hexdigest()}))
+        r = self.fetch("POST", "/echo", (), b"after the continue", expect_continue=True)
+        self.assertEqual(r.informational, [100])
+        self.assertEqual((r.status, r.body), (200, b"after the continue"))
+
+    def test_upload_with_request_trailers(self):
+        # A body that ends with a trailer section (h1: chunked, RFC 9112 §7.1.2; h2: a
+        # trailing HEADERS with END_STREAM, RFC 9113 §8.1) is taken whole.
+        pieces = pattern_pieces(600_000, [100_000])
+        r = self.fetch("POST", "/upload-digest", (), pieces, trailers=[("X-Checksum", "abc")])
+        self.assertEqual((r.status, json.loads(r.body)), (200, {
+            "bytes": 600_000, "sha256": hashlib.sha256(b"".join(pieces)).hexdigest()}))
+        r = self.fetch("POST", "/echo", (), [b"one ", b"two"], trailers=[("X-T", "1")])
+        self.assertEqual((r.status, r.body), (200, b"one two"))
+
+    def test_concurrent_uploads(self):
+        # h2: six request bodies interleaved on one connection, each held to its own
+        # window; h1: six connections at once.
+        rng = random.Random(11)
+        uploads = [rng.randbytes(MIB + i * 1000) for i in range(4)]
+        echoes = [rng.randbytes(300_000 + i) for i in range(2)]
+        requests = [("POST", "/upload-digest", (), u) for u in uploads]
+        requests += [("POST", "/echo", (), e) for e in echoes]
+        replies = self.transport.fetch_concurrently(requests, timeout=60)
+        for data, r in zip(uploads, replies):
+            self.assert_whole(r)
+            self.assertEqual((r.status, json.loads(r.body)), (200, {
+                "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}))
+        for data, r in zip(echoes, replies[len(uploads):]):
+            self.assert_whole(r)
+            self.assertEqual(r.status, 200)
+            self.assertTrue(r.body == data, "echoed body differs")
+
     # -- suspend/resume ----------------------------------------------------------------
 
     def test_wait_answers_after_the_wait(self):
         r = self.get("/wait?ms=300")
         self.assertEqual((r.status, r.body), (200, b"waited 300 ms"))
         self.assertEqual(r.header("content-type"), "text/plain")
-        self.assertGreaterEqual(r.elapsed, 0.3)
+        self.assertGreaterEqual(r.elapsed, 0.3 - TIMER_SLACK)
 
     def test_compute(self):
         r = self.get("/compute?n=1000000")
@@ -523,7 +696,7 @@ class Behaviours:
             self.assertEqual(r.status, 200, path)
         for m, r in zip(ms, replies):
             self.assertEqual(r.body, b"waited %d ms" % m)
-            self.assertGreaterEqual(r.elapsed, m / 1000)
+            self.assertGreaterEqual(r.elapsed, m / 1000 - TIMER_SLACK)
         sums = [json.loads(r.body) for r in replies[len(ms):]]
         self.assertEqual(sums, [{"n": 1, "sum": 1}, {"n": 10, "sum": 55},
                                 {"n": 1000, "sum": 500500}, {"n": 0, "sum": 0}])
@@ -535,6 +708,25 @@ class Behaviours:
             r = self.get(path)
             self.assertEqual((r.status, r.body), (200, body), path)
 
+    def test_abandoned_requests_leave_the_server_serving(self):
+        # Clients that leave mid-request (h1: the connection closes; h2: RST_STREAM on a
+        # connection that stays): suspended, offloaded, streaming and uploading ones.
+        t = self.transport
+        t.abandon("GET", "/wait?ms=500")
+        t.abandon("GET", "/compute?n=100000000")
+        t.abandon("GET", "/events?count=100&interval_ms=10")
+        t.abandon("GET", "/stream?chunks=100&size=1000&delay_ms=10")
+        t.abandon("GET", "/bytes?n=100000000")
+        t.abandon("POST", "/upload-digest", [("Content-Length", str(10 * MIB))],
+                  pattern(100_000))
+        t.abandon("POST", "/echo", [("Content-Length", str(MIB))], pattern(1000))
+        r = self.get("/wait?ms=10")
+        self.assertEqual((r.status, r.body), (200, b"waited 10 ms"))
+        r = self.get("/compute?n=10")
+        self.assertEqual(json.loads(r.body), {"n": 10, "sum": 55})
+        r = self.get("/stream?chunks=3&size=10&delay_ms=5")
+        self.assert_pattern(r.body, 30)
+
     # -- server-sent events ------------------------------------------------------------
 
     def test_events_in_order(self):
@@ -545,7 +737,7 @@ class Behaviours:
         self.assertEqual(r.body, b"".join(b"data: %d\n\n" % i for i in range(6)))
         self.assertEqual(parse_event_stream(r.body), [{"data": str(i)} for i in range(6)])
         self.assertGreater(r.pieces, 1, "the events came in one piece")
-        self.assertGreaterEqual(r.elapsed, 5 * 0.040 * 0.9)
+        self.assertGreaterEqual(r.elapsed, 5 * (0.040 - TIMER_SLACK))
 
     def test_events_none(self):
         r = self.get("/events?count=0")
