@@ -854,6 +854,43 @@ class Behaviours:
             for name in ("content-type", "etag", "last-modified", "accept-ranges"):
                 self.assertEqual(r.header(name), get.header(name), (path, name))
 
+    def test_head_of_generated_bodies(self):
+        # Streamed, pulled, gathered, suspended, offloaded and trailer-carrying responses:
+        # HEAD gets the head alone (on h1 not even the last chunk or the trailer section).
+        for path in ("/stream?chunks=3&size=10&delay_ms=5", "/bytes?n=100000",
+                     "/gather?parts=3&size=1000", "/events?count=2&interval_ms=5",
+                     "/trailers", "/wait?ms=20", "/compute?n=10", "/json", "/tls"):
+            r = self.fetch("HEAD", path)
+            self.assertEqual(r.status, 200, path)
+            self.assert_no_content(r)
+            self.assertEqual(r.trailers, [], path)
+        r = self.get("/plaintext")
+        self.assertEqual((r.status, r.body), (200, b"Hello, World!"))
+
+    def test_conditional_and_range_together(self):
+        # RFC 9110 §13.2.2: If-None-Match is evaluated before Range; a weak entity tag
+        # matches If-None-Match (weak comparison, §13.1.2) but never If-Range (strong, §13.1.5).
+        weak = "W/" + RANGES_DEMO_ETAG
+        r = self.get("/ranges-demo", [("If-None-Match", RANGES_DEMO_ETAG), ("Range", "bytes=0-9")])
+        self.assertEqual(r.status, 304)
+        self.assert_no_content(r)
+        r = self.get("/ranges-demo", [("If-None-Match", weak)])
+        self.assertEqual(r.status, 304)
+        r = self.get("/ranges-demo", [("If-None-Match", "*")])
+        self.assertEqual(r.status, 304)
+        r = self.get("/ranges-demo", [("Range", "bytes=0-9"), ("If-Range", weak)])
+        self.assertEqual((r.status, r.body), (200, RANGES_DEMO))
+        # Range is defined for GET only, so HEAD ignores it (RFC 9110 §14.2).
+        for path, total in (("/ranges-demo", len(RANGES_DEMO)), ("/blob.bin", len(BLOB))):
+            r = self.fetch("HEAD", path, [("Range", "bytes=10-19")])
+            self.assertEqual(r.status, 200, path)
+            self.assertIsNone(r.header("content-range"), path)
+            self.assertEqual(r.header("content-length"), str(total), path)
+            self.assert_no_content(r)
+        r = self.fetch("HEAD", "/blob.bin", [("If-None-Match", self.get("/blob.bin").header("etag"))])
+        self.assertEqual(r.status, 304)
+        self.assert_no_content(r)
+
     # -- trailers ----------------------------------------------------------------------
 
     def test_trailers(self):
