@@ -27,7 +27,7 @@ import socket
 import time
 import unittest
 
-from h2_client import DATA, END_STREAM, HEADERS, SETTINGS_INITIAL_WINDOW_SIZE, H2Client
+from h2_client import DATA, END_STREAM, HEADERS, SETTINGS_INITIAL_WINDOW_SIZE, H2Client, H2Timeout
 from tls_certs import certs
 from wharf_server import SITE_FILES, ResponseReader, WharfServer, open_connection
 
@@ -277,6 +277,22 @@ class H1Transport:
                                    timeout=timeout) for r in requests]
             return [f.result() for f in futures]
 
+    def first_answer(self, method, path, headers, timeout):
+        """Sends a request head announcing a body, and none of the body; returns (the 1xx
+        statuses, the final status or None) that came within `timeout` seconds, stopping at
+        the first 1xx or final status."""
+        with self._connect(timeout) as sock:
+            head, _ = self._head(method, path, headers, b"", (), False)
+            sock.sendall(head)
+            try:
+                parsed = H1Reader(sock, timeout).read_head()
+            except socket.timeout:
+                return [], None
+            if parsed is None:
+                return [], None
+            status = parsed[1]
+            return ([status], None) if 100 <= status < 200 else ([], status)
+
     def abandon(self, method, path, headers=(), body=b""):
         """Sends a request (and `body`, all of it or the start of a longer one) and leaves:
         the connection closes before the response."""
@@ -410,6 +426,19 @@ class H2Transport:
                     sending.remove(item)
         c.read_until(lambda: all(c.stream(i).done for i in ids), timeout)
         return [self._reply(c, i, start) for i in ids]
+
+    def first_answer(self, method, path, headers, timeout):
+        """Sends HEADERS announcing a body, and none of the body; returns (the 1xx statuses,
+        the final status or None) that came within `timeout` seconds, stopping at the first
+        1xx or final status."""
+        c = self.connection()
+        sid, _ = self._start(c, method, path, headers, [b""])
+        st = c.stream(sid)
+        try:
+            c.read_until(lambda: st.informational or st.headers or st.done, timeout)
+        except H2Timeout:
+            pass
+        return [int(dict(i)[":status"]) for i in st.informational], st.status
 
     def abandon(self, method, path, headers=(), body=b""):
         """Sends a request (and `body`, all of it or the start of a longer one) and resets
@@ -646,6 +675,17 @@ class Behaviours:
         r = self.fetch("POST", "/echo", (), b"after the continue", expect_continue=True)
         self.assertEqual(r.informational, [100])
         self.assertEqual((r.status, r.body), (200, b"after the continue"))
+
+    def test_oversized_declared_body_refused_before_it_is_sent(self):
+        # RFC 9110 §10.1.1: a server that gets 100-continue "MUST send either an immediate
+        # response with a final status code, if that status can be determined by examining
+        # just the method, target URI, and header fields, or an immediate 100 (Continue)".
+        # A Content-Length over --max-body-size (8 MiB) is such a case: 413 (§15.5.14) at
+        # once, so that the client never sends what would be refused.
+        informational, status = self.transport.first_answer(
+            "POST", "/echo", [("Content-Length", str(9 * MIB)), ("Expect", "100-continue")],
+            timeout=3)
+        self.assertEqual((informational, status), ([], 413))
 
     def test_upload_with_request_trailers(self):
         # A body that ends with a trailer section (h1: chunked, RFC 9112 §7.1.2; h2: a
@@ -927,6 +967,17 @@ class Behaviours:
         self.assertEqual(report["tls"]["sni"], "localhost")
 
 
+class H2KnownBugs:
+    """The tests that fail over HTTP/2 only, for the reasons given."""
+
+    # server bug: over HTTP/2, a request with Expect: 100-continue and a Content-Length over
+    # --max-body-size gets 100 (Continue), and its 413 only once some 8 MiB of DATA have been
+    # taken; over HTTP/1.1 the same head gets 413 at once (RFC 9110 §10.1.1, §15.5.14).
+    @unittest.expectedFailure
+    def test_oversized_declared_body_refused_before_it_is_sent(self):
+        super().test_oversized_declared_body_refused_before_it_is_sent()
+
+
 class H1Test(Behaviours, unittest.TestCase):
     """HTTP/1.1 in plaintext."""
 
@@ -937,13 +988,13 @@ class H1TlsTest(Behaviours, unittest.TestCase):
     TLS = True
 
 
-class H2cTest(Behaviours, unittest.TestCase):
+class H2cTest(H2KnownBugs, Behaviours, unittest.TestCase):
     """HTTP/2 in plaintext, prior knowledge."""
 
     H2 = True
 
 
-class H2TlsTest(Behaviours, unittest.TestCase):
+class H2TlsTest(H2KnownBugs, Behaviours, unittest.TestCase):
     """HTTP/2 over TLS, ALPN h2."""
 
     TLS = True
