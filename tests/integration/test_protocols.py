@@ -730,7 +730,7 @@ class Behaviours:
         self.assertEqual(json.loads(r.body), {"n": 1_000_000, "sum": 500_000_500_000})
 
     def test_concurrent_waits_all_answered(self):
-        # h2: 16 streams of one connection; h1: 16 connections. All suspended at once.
+        # h2: 16 streams of one connection; h1: 16 connections; all in flight at once.
         ms = [200 + 10 * i for i in range(12)]
         paths = ["/wait?ms=%d" % m for m in ms] + ["/compute?n=%d" % n for n in (1, 10, 1000, 0)]
         replies = self.transport.fetch_concurrently(paths)
@@ -927,7 +927,8 @@ class Behaviours:
             self.assertIsNone(r.header("content-range"), path)
             self.assertEqual(r.header("content-length"), str(total), path)
             self.assert_no_content(r)
-        r = self.fetch("HEAD", "/blob.bin", [("If-None-Match", self.get("/blob.bin").header("etag"))])
+        etag = self.get("/blob.bin").header("etag")
+        r = self.fetch("HEAD", "/blob.bin", [("If-None-Match", etag)])
         self.assertEqual(r.status, 304)
         self.assert_no_content(r)
 
