@@ -2,6 +2,7 @@
 #include "http2/stream.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "http/access.hpp"
@@ -236,6 +237,19 @@ void stream::start() {
     if (streamed_ || request_ended_) {
         exchange_.run();
         return;
+    }
+    // A buffered body that says it is too large is refused from its head, before a 100
+    // (RFC 9110 §10.1.1, §15.5.14), as on HTTP/1.
+    const limits& lim = conn_->worker().state().config.limits;
+    for (const auto& f : fields_) {
+        if (f.name != "content-length") continue;
+        std::uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(f.value.data(), f.value.data() + f.value.size(), n);
+        if (ec == std::errc{} && end == f.value.data() + f.value.size() && n > lim.max_body_size) {
+            refused_status_ = 413;
+            exchange_.respond_error(413, "request body too large", method_, path_, 0);
+            return;
+        }
     }
     // A buffered body: ask for it (RFC 9110 §10.1.1), and answer once it is all here.
     if (expects_continue_ && !continue_sent_) {

@@ -968,17 +968,6 @@ class Behaviours:
         self.assertEqual(report["tls"]["sni"], "localhost")
 
 
-class H2KnownBugs:
-    """The tests that fail over HTTP/2 only, for the reasons given."""
-
-    # server bug: over HTTP/2, a request with Expect: 100-continue and a Content-Length over
-    # --max-body-size gets 100 (Continue), and its 413 only once some 8 MiB of DATA have been
-    # taken; over HTTP/1.1 the same head gets 413 at once (RFC 9110 §10.1.1, §15.5.14).
-    @unittest.expectedFailure
-    def test_oversized_declared_body_refused_before_it_is_sent(self):
-        super().test_oversized_declared_body_refused_before_it_is_sent()
-
-
 class H1Test(Behaviours, unittest.TestCase):
     """HTTP/1.1 in plaintext."""
 
@@ -989,13 +978,13 @@ class H1TlsTest(Behaviours, unittest.TestCase):
     TLS = True
 
 
-class H2cTest(H2KnownBugs, Behaviours, unittest.TestCase):
+class H2cTest(Behaviours, unittest.TestCase):
     """HTTP/2 in plaintext, prior knowledge."""
 
     H2 = True
 
 
-class H2TlsTest(H2KnownBugs, Behaviours, unittest.TestCase):
+class H2TlsTest(Behaviours, unittest.TestCase):
     """HTTP/2 over TLS, ALPN h2."""
 
     TLS = True
