@@ -383,6 +383,9 @@ void connection::send() {
     }
     sending_ = false;
     if (closed_) return;
+    // The socket still takes more but this turn is over: the rest goes on in the next loop
+    // iteration, after the other connections had theirs.
+    if (!send_blocked_ && (stopped_full_ || send_scheduled_)) loop_.schedule_read(this);
     if (out_.empty() && !nghttp2_session_want_read(session_) &&
         !nghttp2_session_want_write(session_)) {
         close(); // GOAWAY sent (ours or the client's) and every stream is done

@@ -427,6 +427,21 @@ class SchedulingTest(Http2Case):
             c.close()
 
 
+class ManyLargeBodiesTest(unittest.TestCase):
+    def test_source_bodies_keep_flowing_to_a_fast_reader(self):
+        # 16 bodies of 1 MiB from a body source at once on one connection, to a reader
+        # (h2load) that takes everything as it comes and opens its windows wide: more frames
+        # than one send turn makes, so the rest must go on in later turns by itself. The send
+        # grace is off, so no timer can rescue a stall: it would hang until the timeout.
+        with WharfServer(extra_args=["--send-grace", "0"], workers=1) as srv:
+            url = "http://127.0.0.1:%d/bytes?n=1048576" % srv.port
+            r = subprocess.run(["h2load", "-n", "64", "-c", "1", "-m", "16", url],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("64 succeeded, 0 failed, 0 errored", r.stdout)
+            self.assertIn("64 2xx", r.stdout)
+
+
 class RequestSemanticsTest(Http2Case):
     # RFC 9113 §8.2.3: cookie crumbs MUST be concatenated with "; " before being passed to a
     # generic HTTP server application (HTTP/1.1 clients send a single Cookie field, RFC 6265
