@@ -478,6 +478,7 @@ void connection::move_views(const char* old_begin, std::size_t length, const cha
 }
 
 void connection::finish_request(std::string_view body, std::size_t consumed) {
+    client_closes_ = !framing_.keep_alive; // its whole request is read: it sends no more
     exchange_.set_body(body);
     if (framing_.body == request_framing::chunked && !streaming_body_)
         exchange_.set_trailers(header_view({trailer_room().data(), chunked_.trailer_count()}));
@@ -647,6 +648,7 @@ void connection::respond_error(int status, const char* reason) {
     release_body();
     phase_ = phase::responding;
     response_keep_alive_ = false;
+    client_closes_ = false; // what the client still sends is unknown: linger
     exchange_.respond_error(status, reason, head_.method, head_.target, head_.minor);
     if (phase_ == phase::closed) return; // the write failed: nothing is left to answer
     phase_ = phase::head;
@@ -739,6 +741,12 @@ void connection::begin_lingering_close() {
         return;
     }
     io_->shutdown_write();
+    // A client that asked for the close and sent nothing after its request has nothing in
+    // flight that a close could turn into a reset (RFC 9112 §9.6): no need to wait for its FIN.
+    if (client_closes_ && in_.empty() && io_->readable_bytes() == 0) {
+        close();
+        return;
+    }
     phase_ = phase::lingering;
     linger_until_ = loop_.now() + linger_ms;
     if (in_.capacity()) worker_.give_buffer(std::move(in_));

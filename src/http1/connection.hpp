@@ -147,7 +147,8 @@ class connection final : public detail::connection, public detail::exchange_prot
     bool read_paused_ = false;            // stopped reading for back-pressure
     bool send_blocked_ = false;           // the socket refused part of out_
     bool peer_eof_ = false;
-    bool may_be_h2c_ = false; // no request yet on a plaintext stream that could be h2c
+    bool may_be_h2c_ = false;    // no request yet on a plaintext stream that could be h2c
+    bool client_closes_ = false; // the last request asked for the close and was read whole
 
     // The response in progress.
     enum class body_framing : std::uint8_t { length, chunked, close_delimited };

@@ -70,6 +70,12 @@ void socket_transport::shutdown_write() noexcept {
     ::shutdown(fd_, SHUT_WR);
 }
 
+std::size_t socket_readable(int fd) noexcept {
+    int unread = 0;
+    if (::ioctl(fd, FIONREAD, &unread) != 0 || unread < 0) return 0;
+    return static_cast<std::size_t>(unread);
+}
+
 std::size_t socket_unacknowledged(int fd) noexcept {
     int queued = 0;
     if (::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0) return 0;

@@ -41,6 +41,9 @@ class transport {
     virtual ssize_t sendfile(int fd, off_t* offset, std::size_t count) noexcept;
     /// Ends our direction in order (TLS close_notify, then FIN) after what was written.
     virtual void shutdown_write() noexcept = 0;
+    /// Bytes the peer sent that wait to be read (in the kernel or the transport; 0 when
+    /// unknown).
+    virtual std::size_t readable_bytes() const noexcept { return 0; }
     /// Bytes written but not yet acknowledged by the peer (0 when unknown).
     virtual std::size_t unacknowledged() const noexcept { return 0; }
     /// Makes the close that follows a reset: the peer gets RST and queued bytes are dropped.
@@ -49,6 +52,8 @@ class transport {
     virtual int fd() const noexcept = 0;
 };
 
+/// What the kernel holds unread on a socket (FIONREAD; 0 when unknown).
+std::size_t socket_readable(int fd) noexcept;
 /// What the kernel holds unacknowledged on a TCP socket (SIOCOUTQ; 0 when unknown).
 std::size_t socket_unacknowledged(int fd) noexcept;
 /// Makes the socket's close send RST and drop what is queued (SO_LINGER 0).
@@ -66,6 +71,7 @@ class socket_transport final : public transport {
     ssize_t writev(const iovec* iov, int count, bool more) noexcept override;
     ssize_t sendfile(int fd, off_t* offset, std::size_t count) noexcept override;
     void shutdown_write() noexcept override;
+    std::size_t readable_bytes() const noexcept override { return socket_readable(fd_); }
     std::size_t unacknowledged() const noexcept override;
     void prepare_reset() noexcept override;
     int fd() const noexcept override { return fd_; }

@@ -29,6 +29,9 @@ class tls_transport final : public transport {
     ssize_t writev(const iovec* iov, int count, bool more) noexcept override;
     ssize_t sendfile(int fd, off_t* offset, std::size_t count) noexcept override;
     void shutdown_write() noexcept override;
+    std::size_t readable_bytes() const noexcept override {
+        return (ssl_ ? static_cast<std::size_t>(SSL_pending(ssl_)) : 0) + socket_readable(fd_);
+    }
     std::size_t unacknowledged() const noexcept override;
     void prepare_reset() noexcept override;
     int fd() const noexcept override { return fd_; }

@@ -70,6 +70,7 @@ class wire_transport final : public wharf::detail::transport {
         w_->shut = true;
     }
     void prepare_reset() noexcept override { w_->reset = true; }
+    std::size_t readable_bytes() const noexcept override { return w_->pending.size(); }
     int fd() const noexcept override { return -1; }
 
   private:
