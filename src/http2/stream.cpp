@@ -252,15 +252,18 @@ void stream::start() {
         }
     }
     // A buffered body: ask for it (RFC 9110 §10.1.1), and answer once it is all here.
-    if (expects_continue_ && !continue_sent_) {
-        continue_sent_ = true;
-        const nghttp2_nv status{reinterpret_cast<std::uint8_t*>(const_cast<char*>(":status")),
-                                reinterpret_cast<std::uint8_t*>(const_cast<char*>("100")), 7, 3,
-                                NGHTTP2_NV_FLAG_NONE};
-        nghttp2_submit_headers(conn_->session(), NGHTTP2_FLAG_NONE, id_, nullptr, &status, 1,
-                               nullptr);
-        conn_->schedule_send();
-    }
+    send_continue();
+}
+
+void stream::send_continue() {
+    if (!expects_continue_ || continue_sent_ || request_ended_) return;
+    // 100 (Continue) is a HEADERS frame of its own before the response's (RFC 9113 §8.1).
+    continue_sent_ = true;
+    const nghttp2_nv status{reinterpret_cast<std::uint8_t*>(const_cast<char*>(":status")),
+                            reinterpret_cast<std::uint8_t*>(const_cast<char*>("100")), 7, 3,
+                            NGHTTP2_NV_FLAG_NONE};
+    nghttp2_submit_headers(conn_->session(), NGHTTP2_FLAG_NONE, id_, nullptr, &status, 1, nullptr);
+    conn_->schedule_send();
 }
 
 void stream::body_data(const std::uint8_t* data, std::size_t len) {
@@ -352,15 +355,7 @@ void stream::read_body(detail::exchange&, body_callback on_piece) {
         return;
     }
     body_reader_ = std::move(on_piece);
-    if (expects_continue_ && !continue_sent_ && !request_ended_) {
-        continue_sent_ = true;
-        const nghttp2_nv status{reinterpret_cast<std::uint8_t*>(const_cast<char*>(":status")),
-                                reinterpret_cast<std::uint8_t*>(const_cast<char*>("100")), 7, 3,
-                                NGHTTP2_NV_FLAG_NONE};
-        nghttp2_submit_headers(conn_->session(), NGHTTP2_FLAG_NONE, id_, nullptr, &status, 1,
-                               nullptr);
-        conn_->schedule_send();
-    }
+    send_continue();
     deliver_body();
 }
 

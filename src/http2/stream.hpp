@@ -116,6 +116,8 @@ class stream final : public detail::exchange_protocol {
     void refuse(int status, const char* reason);
     void run_buffered();
     void deliver_body();
+    /// "100 Continue" once, when the client waits for it.
+    void send_continue();
     void resume_data();
     /// Marks the DATA frame being made as the body's last; the trailers, if any, follow it.
     void end_data(std::uint32_t* flags);
