@@ -14,12 +14,14 @@ namespace wharf::detail {
 
 exchange::exchange(exchange_protocol& protocol, const exchange_services& services,
                    const address* peer, const address* local, const tls_info* tls)
-    : protocol_(protocol), services_(services) {
+    : protocol_(&protocol), services_(services) {
     request_access::set_connection(session_.request(), peer, local, tls);
     session_access::set_stream(session_, this);
 }
 
-void exchange::rebind(const address* peer, const address* local, const tls_info* tls) {
+void exchange::rebind(exchange_protocol& protocol, const address* peer, const address* local,
+                      const tls_info* tls) {
+    protocol_ = &protocol;
     request_access::set_connection(session_.request(), peer, local, tls);
     lost_ = false;
 }
@@ -66,7 +68,7 @@ void exchange::run() {
     if (lost_) return;
     if (threw && session_.response_started()) {
         // Part of the response is out: the only honest end is to cut it.
-        protocol_.reset(*this);
+        protocol_->reset(*this);
         return;
     }
     // The common case: the handler built the whole response and returned.
@@ -141,7 +143,7 @@ void exchange::read_body(wharf::session&, body_callback on_piece) {
         on_piece({}, session_.request().body(), true);
         return;
     }
-    protocol_.read_body(*this, std::move(on_piece));
+    protocol_->read_body(*this, std::move(on_piece));
 }
 
 void exchange::handler_returned(wharf::session& s) {
@@ -150,11 +152,11 @@ void exchange::handler_returned(wharf::session& s) {
         apply_default_body(s.response());
         queue_response(send_flags::none, {});
     }
-    if (!lost_) protocol_.handler_returned(*this);
+    if (!lost_) protocol_->handler_returned(*this);
 }
 
 void exchange::abort_response(wharf::session& s) {
-    if (&s == &session_ && !lost_) protocol_.reset(*this);
+    if (&s == &session_ && !lost_) protocol_->reset(*this);
 }
 
 void exchange::queue_response(send_flags flags, send_callback done) {
@@ -168,7 +170,7 @@ void exchange::queue_response(send_flags flags, send_callback done) {
         return;
     }
     if (res.closes_connection() || has(flags, send_flags::disconnect)) close_requested_ = true;
-    protocol_.hold_output(*this, has(flags, send_flags::hold));
+    protocol_->hold_output(*this, has(flags, send_flags::hold));
     if (!head_sent_) {
         const request& req = session_.request();
         if (final && res.processes_ranges() && res.status() == 200 &&
@@ -179,23 +181,23 @@ void exchange::queue_response(send_flags flags, send_callback done) {
     const std::uint64_t before = body_sent_;
     queue_body();
     const std::uint64_t bytes = body_sent_ - before;
-    protocol_.hold_output(*this, false);
+    protocol_->hold_output(*this, false);
 
     if (final) {
         // A body that does not match the length it announced leaves the client lost: close.
         if (promised_length_ && body_sent_ != *promised_length_) close_requested_ = true;
-        protocol_.end_body(*this);
+        protocol_->end_body(*this);
         session_access::mark_finished(session_);
         log_response();
     }
     if (!done && final && !send_pending_) {
         // No one waits for this send: the response is complete once queued.
         response_done_ = true;
-        if (!has(flags, send_flags::buffer)) protocol_.flush(*this);
+        if (!has(flags, send_flags::buffer)) protocol_->flush(*this);
         return;
     }
     send_pending_ = true;
-    protocol_.write_marker(
+    protocol_->write_marker(
         *this,
         [this, final, done = std::move(done)](send_result r) {
             send_pending_ = false;
@@ -203,7 +205,7 @@ void exchange::queue_response(send_flags flags, send_callback done) {
             if (done) done(r);
         },
         bytes);
-    protocol_.flush(*this);
+    protocol_->flush(*this);
 }
 
 void exchange::start_response(bool final) {
@@ -219,7 +221,7 @@ void exchange::start_response(bool final) {
             head.length = res.body_size();
     }
     if (body_allowed_) promised_length_ = head.length;
-    protocol_.write_head(*this, head);
+    protocol_->write_head(*this, head);
     head_sent_ = true;
     session_access::mark_started(session_);
 }
@@ -266,13 +268,13 @@ void exchange::queue_body() {
             continue;
         }
         body_sent_ += size.value_or(0);
-        protocol_.write_body(*this, std::move(piece), size, allowance);
+        protocol_->write_body(*this, std::move(piece), size, allowance);
     }
     pieces.clear();
     memory.resize(static_cast<std::size_t>(trim(memory.size())));
     if (!memory.empty()) {
         body_sent_ += memory.size();
-        protocol_.write_body(*this, std::move(memory));
+        protocol_->write_body(*this, std::move(memory));
         memory.clear();
     }
 }

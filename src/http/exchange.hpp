@@ -84,8 +84,9 @@ class exchange final : public session_stream {
     /// `tls` (null on a plain stream) must outlive the exchange, like the addresses.
     exchange(exchange_protocol& protocol, const exchange_services& services, const address* peer,
              const address* local, const tls_info* tls);
-    /// Moves a finished exchange to another connection (a pooled HTTP/2 stream's).
-    void rebind(const address* peer, const address* local, const tls_info* tls);
+    /// Moves a finished exchange to another carrier (a pooled one's next connection).
+    void rebind(exchange_protocol& protocol, const address* peer, const address* local,
+                const tls_info* tls);
     exchange(const exchange&) = delete;
     exchange& operator=(const exchange&) = delete;
     ~exchange() = default;
@@ -140,7 +141,7 @@ class exchange final : public session_stream {
     // session_stream: where the session's calls land.
     void send(wharf::session& s, send_flags flags, send_callback done) override;
     void read_body(wharf::session& s, body_callback on_piece) override;
-    event_loop& loop() noexcept override { return protocol_.loop(); }
+    event_loop& loop() noexcept override { return protocol_->loop(); }
     void handler_returned(wharf::session& s) override;
     void abort_response(wharf::session& s) override;
 
@@ -150,7 +151,7 @@ class exchange final : public session_stream {
     void queue_body();
     void log_response();
 
-    exchange_protocol& protocol_;
+    exchange_protocol* protocol_;
     const exchange_services& services_;
     wharf::session session_;
     route_match route_;

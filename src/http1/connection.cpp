@@ -20,7 +20,11 @@ detail::connection* make_connection(detail::worker& w, std::unique_ptr<detail::t
 
 namespace {
 
-constexpr int reads_per_event = 16;      // then yield to other connections (fairness)
+constexpr int reads_per_event = 16; // then yield to other connections (fairness)
+// Exchanges of this thread's idle connections, kept for the next request on any of them.
+constexpr std::size_t max_pooled_exchanges = 1024;
+thread_local std::vector<std::unique_ptr<detail::exchange>> exchange_pool;
+
 constexpr std::int64_t linger_ms = 2000; // how long to drain a client after an error answer
 constexpr std::size_t linger_max_bytes = 1024 * 1024;
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -33,7 +37,6 @@ connection::connection(detail::worker& w, std::unique_ptr<detail::transport> io,
                        const address& peer, const address& local)
     : worker_(w), loop_(w.loop()), config_(w.state().config), io_(std::move(io)), peer_(peer),
       local_(local), timer_([](void* self) { static_cast<connection*>(self)->on_timeout(); }, this),
-      exchange_(*this, w.services(), &peer_, &local_, io_->tls()),
       chunked_({config_.limits.max_chunk_extension, config_.limits.max_trailer_bytes,
                 config_.limits.max_body_size}) {
     self_ = std::make_shared<connection*>(this);
@@ -240,9 +243,31 @@ void connection::on_readable(bool until_eof) {
     refresh_timer();
 }
 
+detail::exchange& connection::exchange() {
+    if (!exchange_) {
+        if (!exchange_pool.empty()) {
+            exchange_ = std::move(exchange_pool.back());
+            exchange_pool.pop_back();
+            exchange_->rebind(*this, &peer_, &local_, io_->tls());
+        } else {
+            exchange_ = std::make_unique<detail::exchange>(*this, worker_.services(), &peer_,
+                                                           &local_, io_->tls());
+        }
+    }
+    return *exchange_;
+}
+
 void connection::park_idle_buffers() {
     // An idle connection holds no buffer: both go back to the worker for the next busy one.
     if (phase_ != phase::head || !in_.empty() || !out_.empty()) return;
+    // Nor an exchange: between requests nothing refers to it (its tokens expired, its
+    // completions fired).
+    if (exchange_ && !exchange_->active() && !exchange_->in_handler()) {
+        if (exchange_pool.size() < max_pooled_exchanges)
+            exchange_pool.push_back(std::move(exchange_));
+        else
+            exchange_.reset();
+    }
     if (in_.capacity() != 0) worker_.give_buffer(std::move(in_));
     if (out_.has_spare()) worker_.give_send_buffer(out_.release_spare());
     out_.trim_idle();
@@ -278,7 +303,7 @@ void connection::release_body() noexcept {
 void connection::fail_streamed_body(std::error_code why, int status, const char* reason) {
     if (auto reader = std::exchange(body_reader_, nullptr)) reader(why, {}, true);
     if (phase_ == phase::closed) return;
-    const session& s = exchange_.session();
+    const session& s = exchange().session();
     if (phase_ != phase::responding || !streaming_body_ || s.response_finished()) {
         // The application answered in its callback: that answer stands, and the unread rest
         // of the body means the connection closes after it.
@@ -418,9 +443,9 @@ bool connection::start_request() {
     }
     if (framing_.body == request_framing::chunked) fields_.resize(head_.num_headers + max_trailers);
     const auto started =
-        exchange_.start({head_.method, head_.target, head_.major, head_.minor,
-                         header_view({fields_.data(), head_.num_headers}), framing_.host,
-                         framing_.keep_alive, framing_.body != request_framing::none});
+        exchange().start({head_.method, head_.target, head_.major, head_.minor,
+                          header_view({fields_.data(), head_.num_headers}), framing_.host,
+                          framing_.keep_alive, framing_.body != request_framing::none});
     if (started.status) {
         respond_error(started.status, started.reason);
         return false;
@@ -474,18 +499,18 @@ void connection::move_views(const char* old_begin, std::size_t length, const cha
         move(f.name);
         move(f.value);
     }
-    exchange_.rebase(old_begin, length, new_begin);
+    if (exchange_) exchange_->rebase(old_begin, length, new_begin);
 }
 
 void connection::finish_request(std::string_view body, std::size_t consumed) {
     client_closes_ = !framing_.keep_alive; // its whole request is read: it sends no more
-    exchange_.set_body(body);
+    exchange_->set_body(body);
     if (framing_.body == request_framing::chunked && !streaming_body_)
-        exchange_.set_trailers(header_view({trailer_room().data(), chunked_.trailer_count()}));
+        exchange_->set_trailers(header_view({trailer_room().data(), chunked_.trailer_count()}));
     phase_ = phase::responding;
     request_consumed_ = consumed;
     response_keep_alive_ = framing_.keep_alive && !worker_.draining() && !peer_eof_;
-    exchange_.run();
+    exchange_->run();
     if (phase_ == phase::closed) return;
     maybe_complete_response();
 }
@@ -586,7 +611,7 @@ void connection::try_deliver_body() {
         }
         if (last) body_finished_ = true;
         if (last && framing_.body == request_framing::chunked)
-            exchange_.set_trailers(header_view({trailer_room().data(), chunked_.trailer_count()}));
+            exchange_->set_trailers(header_view({trailer_room().data(), chunked_.trailer_count()}));
         auto reader = std::exchange(body_reader_, nullptr);
         reader_gone_at_ = loop_.now();
         reader({}, piece, last);
@@ -603,7 +628,7 @@ void connection::try_deliver_body() {
 }
 
 void connection::maybe_complete_response() {
-    if (!exchange_.complete() || phase_ != phase::responding) return;
+    if (!exchange_ || !exchange_->complete() || phase_ != phase::responding) return;
     if (streaming_body_) {
         // An unread rest of the body cannot be told from the next request: close after.
         if (!body_finished_) close_after_output_ = true;
@@ -612,7 +637,7 @@ void connection::maybe_complete_response() {
             reader(make_error_code(errc::canceled), {}, true);
         pinned_head_.clear();
     }
-    exchange_.end();
+    exchange_->end();
     in_.consume(request_consumed_);
     request_consumed_ = 0;
     release_body();
@@ -649,7 +674,7 @@ void connection::respond_error(int status, const char* reason) {
     phase_ = phase::responding;
     response_keep_alive_ = false;
     client_closes_ = false; // what the client still sends is unknown: linger
-    exchange_.respond_error(status, reason, head_.method, head_.target, head_.minor);
+    exchange().respond_error(status, reason, head_.method, head_.target, head_.minor);
     if (phase_ == phase::closed) return; // the write failed: nothing is left to answer
     phase_ = phase::head;
     head_ = {};
@@ -721,8 +746,9 @@ void connection::on_peer_eof() {
     }
     // A half-closed client still gets the answers to the requests it completed.
     close_after_output_ = true;
-    const session& s = exchange_.session();
-    if (phase_ == phase::responding && !exchange_.in_handler() && !s.response_finished()) {
+    if (phase_ == phase::responding && exchange_ && !exchange_->in_handler() &&
+        !exchange_->session().response_finished()) {
+        const session& s = exchange_->session();
         // Its current request is still being answered (a long poll, a stream): the client
         // has left, so cancel it now, as a reset would, rather than when the answer is
         // written. Answers already queued go out first when the socket takes them.
@@ -774,7 +800,7 @@ void connection::abort() {
 void connection::close() {
     if (phase_ == phase::closed) return;
     phase_ = phase::closed;
-    const bool unfinished = exchange_.detach();
+    const bool unfinished = exchange_ && exchange_->detach();
     loop_.timers().disarm(timer_);
     loop_.unschedule(this);
     io_.reset();   // closes the socket, which takes it out of epoll (it is never duplicated)
@@ -783,9 +809,9 @@ void connection::close() {
     const std::error_code why = close_reason_ ? close_reason_ : make_error_code(errc::closed);
     out_.cancel(why);
     if (auto reader = std::exchange(body_reader_, nullptr)) reader(why, {}, true);
-    if (unfinished) exchange_.notify_lost(why);
+    if (unfinished) exchange_->notify_lost(why);
     run_completions();
-    exchange_.end();
+    if (exchange_) exchange_->end();
     release_body();
     if (in_.capacity()) worker_.give_buffer(std::move(in_));
     worker_.connection_closed(this);

@@ -98,6 +98,8 @@ class connection final : public detail::connection, public detail::exchange_prot
     }
     bool idle() const noexcept { return phase_ == phase::head && in_.empty() && out_.empty(); }
     void park_idle_buffers();
+    /// The exchange, taken from the thread's pool when the connection has none.
+    detail::exchange& exchange();
     bool reserve_body(std::size_t bytes);
     /// Holds `bytes` of the body budget (taking `step` more when it can); else answers 503.
     bool reserve_body_or_refuse(std::size_t bytes, std::size_t step);
@@ -118,7 +120,9 @@ class connection final : public detail::connection, public detail::exchange_prot
     detail::byte_buffer in_;
     detail::send_queue out_;
     detail::timer timer_;
-    detail::exchange exchange_;
+    /// The exchange of the request in progress; an idle connection holds none (they are
+    /// pooled per thread), see exchange().
+    std::unique_ptr<detail::exchange> exchange_;
     std::vector<header_field> fields_;
 
     phase phase_ = phase::head;
