@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: MIT
+"""A real browser (headless Chromium) loads the demo site over HTTP/2 on TLS.
+
+The page asks /tls over the same connection and shows what it learned; the test reads the
+rendered DOM. Chromium trusts the test server's key by its SPKI hash
+(--ignore-certificate-errors-spki-list), which is how a test pins a throw-away certificate
+without a system CA store. The access log must show every request (the page, its style sheet,
+the fetch) as HTTP/2.0. Skipped where Chromium is not installed (scripts/deps test installs it).
+"""
+
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from tls_certs import certs
+from wharf_server import WharfServer, wait_for
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DEMO_SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "wharf",
+                         "demo-site")
+
+
+def spki_sha256(cert_path):
+    """base64 of the SHA-256 of the certificate's SubjectPublicKeyInfo (DER)."""
+    pem = subprocess.run(["openssl", "x509", "-in", cert_path, "-pubkey", "-noout"],
+                         check=True, capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pem,
+                         check=True, capture_output=True).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+@unittest.skipUnless(CHROMIUM, "chromium is not installed")
+class BrowserTest(unittest.TestCase):
+    def test_demo_site_over_h2_on_tls(self):
+        c = certs()
+        log_dir = tempfile.mkdtemp(prefix="wharf-browser-")
+        log = os.path.join(log_dir, "access.log")
+        srv = WharfServer(extra_args=["--access-log", log, *c.server_args()], workers=1,
+                          tls=False)
+        try:
+            for name in ("index.html", "style.css"):
+                shutil.copy(os.path.join(DEMO_SITE, name), os.path.join(srv.site, name))
+            srv.start()
+            profile = tempfile.mkdtemp(prefix="wharf-chromium-")
+            url = "https://localhost:%d/" % srv.tls_port
+            r = subprocess.run(
+                [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--no-first-run", "--user-data-dir=" + profile,
+                 "--ignore-certificate-errors-spki-list=" + spki_sha256(c.server),
+                 "--virtual-time-budget=10000", "--dump-dom", url],
+                capture_output=True, text=True, timeout=120)
+            shutil.rmtree(profile, ignore_errors=True)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            self.assertIn("<h1>wharf is running</h1>", r.stdout)
+            self.assertRegex(r.stdout, r'<span id="connection">HTTP/2 over TLSv1\.3 \(TLS_[A-Z0-9_]+\)<')
+
+            def logged():
+                with open(log) as f:
+                    text = f.read()
+                return all('"GET %s HTTP/2.0" 200' % p in text for p in ("/", "/style.css", "/tls"))
+
+            self.assertTrue(wait_for(logged, 10), open(log).read())
+            srv.stop()
+        finally:
+            srv.cleanup()
+            shutil.rmtree(log_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
