@@ -671,6 +671,12 @@ def get(port, path="/plaintext", host="127.0.0.1", timeout=10.0, tls=None):
 _ASAN = None
 
 
+def rss_bounds_apply():
+    """False when the server's RSS cannot bound anything: an ASan binary over TLS, where
+    OpenSSL's per-record buffers go through ASan's quarantine instead of being reused."""
+    return not (TLS and binary_is_asan())
+
+
 def binary_is_asan():
     """True when the wharf binary under test was built with AddressSanitizer (whose redzones
     and quarantine make RSS figures meaningless as bounds)."""
