@@ -14,14 +14,15 @@ namespace wharf::detail {
 
 exchange::exchange(exchange_protocol& protocol, const exchange_services& services,
                    const address* peer, const address* local, const tls_info* tls)
-    : protocol_(&protocol), services_(services) {
+    : protocol_(&protocol), services_(&services) {
     request_access::set_connection(session_.request(), peer, local, tls);
     session_access::set_stream(session_, this);
 }
 
-void exchange::rebind(exchange_protocol& protocol, const address* peer, const address* local,
-                      const tls_info* tls) {
+void exchange::rebind(exchange_protocol& protocol, const exchange_services& services,
+                      const address* peer, const address* local, const tls_info* tls) {
     protocol_ = &protocol;
+    services_ = &services;
     request_access::set_connection(session_.request(), peer, local, tls);
     lost_ = false;
 }
@@ -44,7 +45,7 @@ exchange::start_result exchange::start(const request_line& line) {
     if (target.form == target_parts::absolute_form) request_access::set_host(req, target.authority);
     if (!request_access::set_path(req, target.path, target.query))
         return {400, "malformed percent-encoding in path"};
-    route_ = find_route(services_.routes, session_);
+    route_ = find_route(services_->routes, session_);
     streamed_body_ = line.has_body && route_.target && route_.stream_body;
     return {0, "", streamed_body_};
 }
@@ -280,7 +281,7 @@ void exchange::queue_body() {
 }
 
 void exchange::log_response() {
-    access_logger& log = services_.log;
+    access_logger& log = services_->log;
     if (!log.enabled()) return;
     const request& req = session_.request();
     access_record rec{&req.peer(),

@@ -84,9 +84,10 @@ class exchange final : public session_stream {
     /// `tls` (null on a plain stream) must outlive the exchange, like the addresses.
     exchange(exchange_protocol& protocol, const exchange_services& services, const address* peer,
              const address* local, const tls_info* tls);
-    /// Moves a finished exchange to another carrier (a pooled one's next connection).
-    void rebind(exchange_protocol& protocol, const address* peer, const address* local,
-                const tls_info* tls);
+    /// Moves a finished exchange to another carrier (a pooled one's next connection, maybe
+    /// of another worker that ran on this thread).
+    void rebind(exchange_protocol& protocol, const exchange_services& services, const address* peer,
+                const address* local, const tls_info* tls);
     exchange(const exchange&) = delete;
     exchange& operator=(const exchange&) = delete;
     ~exchange() = default;
@@ -152,7 +153,7 @@ class exchange final : public session_stream {
     void log_response();
 
     exchange_protocol* protocol_;
-    const exchange_services& services_;
+    const exchange_services* services_;
     wharf::session session_;
     route_match route_;
     bool active_ = false;

@@ -248,7 +248,7 @@ detail::exchange& connection::exchange() {
         if (!exchange_pool.empty()) {
             exchange_ = std::move(exchange_pool.back());
             exchange_pool.pop_back();
-            exchange_->rebind(*this, &peer_, &local_, io_->tls());
+            exchange_->rebind(*this, worker_.services(), &peer_, &local_, io_->tls());
         } else {
             exchange_ = std::make_unique<detail::exchange>(*this, worker_.services(), &peer_,
                                                            &local_, io_->tls());

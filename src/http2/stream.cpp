@@ -54,7 +54,7 @@ bool stream::reusable() const noexcept {
 
 void stream::reuse(connection& c, std::int32_t id) {
     conn_ = &c;
-    exchange_.rebind(*this, &c.peer(), &c.local(), c.tls());
+    exchange_.rebind(*this, c.worker().services(), &c.peer(), &c.local(), c.tls());
     id_ = id;
     fields_.clear();
     trailers_.clear();

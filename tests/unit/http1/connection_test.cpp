@@ -50,6 +50,24 @@ TEST(Http1Connection, KeepAliveGetExactBytes) {
     EXPECT_EQ(h.output(), echo("GET", "/a?b") + echo("GET", "/2"));
 }
 
+TEST(Http1Connection, AnExchangeKeptFromAnotherServerOnThisThreadServesThisOnesRoutes) {
+    // An idle connection's exchange goes to the thread's pool; another server's worker on the
+    // same thread that takes it must route with its own routes, not the first server's.
+    const auto answer = [](std::string text) {
+        return [text](wharf::router& r) {
+            r.get("/who", [text](wharf::session& s) { s.response().append(text); });
+        };
+    };
+    connection_harness first(quiet_config(), answer("first"));
+    first.open();
+    first.send("GET /who HTTP/1.1\r\nHost: h\r\n\r\n"); // idle after it: exchange pooled
+    EXPECT_NE(first.output().find("\r\n\r\nfirst"), std::string::npos) << first.output();
+    connection_harness second(quiet_config(), answer("second"));
+    second.open();
+    second.send("GET /who HTTP/1.1\r\nHost: h\r\n\r\n");
+    EXPECT_NE(second.output().find("\r\n\r\nsecond"), std::string::npos) << second.output();
+}
+
 TEST(Http1Connection, DateHeaderIsAnImfFixdate) {
     connection_harness h;
     h.open();
