@@ -53,10 +53,6 @@ connection& self(void* user_data) noexcept {
     return *static_cast<connection*>(user_data);
 }
 
-stream* stream_of(nghttp2_session* s, std::int32_t id) noexcept {
-    return static_cast<stream*>(nghttp2_session_get_stream_user_data(s, id));
-}
-
 // The callbacks nghttp2 calls while it parses or serialises, all on the loop's thread.
 nghttp2_session_callbacks* make_callbacks() {
     nghttp2_session_callbacks* cb = nullptr;
@@ -180,7 +176,7 @@ bool connection::start_upgraded() {
     ++open_streams_;
     last_stream_id_ = 1;
     used_ids_.push_back(1);
-    nghttp2_session_set_stream_user_data(session_, 1, s);
+    remember_stream(1, s);
     s->adopt_request(std::move(upgrade_));
     return true;
 }
@@ -474,13 +470,27 @@ int connection::on_begin_headers(const nghttp2_frame* frame) {
     }
     streams_.push_back(s);
     ++open_streams_;
-    nghttp2_session_set_stream_user_data(session_, frame->hd.stream_id, s);
+    remember_stream(frame->hd.stream_id, s);
     return 0;
+}
+
+stream* connection::find_stream(std::int32_t id) noexcept {
+    if (id != found_id_) {
+        found_ = static_cast<stream*>(nghttp2_session_get_stream_user_data(session_, id));
+        found_id_ = id;
+    }
+    return found_;
+}
+
+void connection::remember_stream(std::int32_t id, stream* s) noexcept {
+    nghttp2_session_set_stream_user_data(session_, id, s);
+    found_id_ = id;
+    found_ = s;
 }
 
 int connection::on_header(const nghttp2_frame* frame, nghttp2_rcbuf* name, nghttp2_rcbuf* value) {
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-    stream* s = stream_of(session_, frame->hd.stream_id);
+    stream* s = find_stream(frame->hd.stream_id);
     if (!s) return 0;
     s->add_field(name, value, frame->headers.cat == NGHTTP2_HCAT_HEADERS);
     return 0;
@@ -502,7 +512,7 @@ int connection::on_frame_recv(const nghttp2_frame* frame) {
         return 0;
     }
     case NGHTTP2_HEADERS: {
-        stream* s = stream_of(session_, frame->hd.stream_id);
+        stream* s = find_stream(frame->hd.stream_id);
         if (!s) return 0;
         const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
         if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
@@ -515,7 +525,7 @@ int connection::on_frame_recv(const nghttp2_frame* frame) {
     }
     case NGHTTP2_DATA: {
         if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) return 0;
-        if (stream* s = stream_of(session_, frame->hd.stream_id)) s->request_ended();
+        if (stream* s = find_stream(frame->hd.stream_id)) s->request_ended();
         return 0;
     }
     default:
@@ -524,7 +534,7 @@ int connection::on_frame_recv(const nghttp2_frame* frame) {
 }
 
 int connection::on_data_chunk(std::int32_t id, const std::uint8_t* data, std::size_t len) {
-    if (stream* s = stream_of(session_, id)) {
+    if (stream* s = find_stream(id)) {
         s->body_data(data, len);
     } else {
         nghttp2_session_consume(session_, id, len); // a stream already gone: keep the window open
@@ -533,9 +543,9 @@ int connection::on_data_chunk(std::int32_t id, const std::uint8_t* data, std::si
 }
 
 int connection::on_stream_close(std::int32_t id, std::uint32_t error_code) {
-    stream* s = stream_of(session_, id);
+    stream* s = find_stream(id);
     if (!s) return 0;
-    nghttp2_session_set_stream_user_data(session_, id, nullptr);
+    remember_stream(id, nullptr);
     --open_streams_;
     s->closed(error_code);
     return 0;
@@ -543,7 +553,7 @@ int connection::on_stream_close(std::int32_t id, std::uint32_t error_code) {
 
 int connection::on_frame_send(const nghttp2_frame* frame) {
     if (frame->hd.type == NGHTTP2_HEADERS) {
-        if (stream* s = stream_of(session_, frame->hd.stream_id)) s->head_framed();
+        if (stream* s = find_stream(frame->hd.stream_id)) s->head_framed();
     }
     return 0;
 }

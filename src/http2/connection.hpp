@@ -79,6 +79,8 @@ class connection final : public detail::connection {
     void refresh_timer();
     void on_timeout();
     void close();
+    stream* find_stream(std::int32_t id) noexcept;
+    void remember_stream(std::int32_t id, stream* s) noexcept;
 
     detail::worker& worker_;
     detail::event_loop& loop_;
@@ -94,7 +96,9 @@ class connection final : public detail::connection {
     std::vector<stream*> streams_;       // every stream not yet freed
     std::vector<stream*> retired_;       // finished this batch: reusable after it
     std::vector<std::int32_t> used_ids_; // the client's last stream ids, in order
-    std::size_t queued_ = 0;             // bytes of frames in out_ (file ranges too)
+    std::int32_t found_id_ = -1;         // the last find_stream: one frame's callbacks ask alike
+    stream* found_ = nullptr;
+    std::size_t queued_ = 0; // bytes of frames in out_ (file ranges too)
     std::size_t open_streams_ = 0;
     std::int32_t last_stream_id_ = 0; // the highest client stream id seen (RFC 9113 §5.1.1)
     std::int64_t last_activity_ = 0;
