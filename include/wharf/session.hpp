@@ -17,6 +17,7 @@
 #include "wharf/error.hpp"
 #include "wharf/request.hpp"
 #include "wharf/response.hpp"
+#include "wharf/upgrade.hpp"
 
 namespace wharf {
 
@@ -249,6 +250,11 @@ class session {
         on_close_ = std::move(callback);
     }
 
+    /// Takes the connection (S18, S24): sends the response built so far (101 Switching
+    /// Protocols, or a 2xx to CONNECT) without a body, then gives `on_upgraded` the raw byte
+    /// stream; no more HTTP is parsed on it. Errors: invalid_argument (another status, a
+    /// response already started, or an HTTP/2 stream), closed (the client left first).
+    void upgrade(upgrade_callback on_upgraded);
     /// Runs `task` on the session's loop soon (S8); dropped if the session ends first.
     void post(std::function<void()> task);
     /// Runs `task` on the session's loop after `delay`, again every `delay` when `repeat`

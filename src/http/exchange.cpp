@@ -134,6 +134,26 @@ void exchange::send(wharf::session& s, send_flags flags, send_callback done) {
     queue_response(flags, std::move(done));
 }
 
+void exchange::upgrade(wharf::session& s, upgrade_callback on_upgraded) {
+    const int status = session_.response().status();
+    const bool connect = session_.request().method() == method::connect;
+    const bool fits = status == 101 || (connect && status >= 200 && status < 300);
+    std::error_code refused;
+    if (lost_)
+        refused = errc::closed;
+    else if (&s != &session_ || !active_ || s.response_started() || send_pending_ || !fits ||
+             !protocol_->upgrade_after_response(*this, on_upgraded))
+        refused = errc::invalid_argument;
+    if (refused) {
+        on_upgraded(refused, {});
+        return;
+    }
+    session_.response().body(std::string{}); // the bytes after the head are the new protocol's
+    queue_response(send_flags::none, [on_upgraded](send_result r) {
+        if (r.error) on_upgraded(r.error, {});
+    });
+}
+
 void exchange::read_body(wharf::session&, body_callback on_piece) {
     if (lost_) {
         on_piece(make_error_code(errc::closed), {}, true);

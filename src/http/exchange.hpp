@@ -70,6 +70,9 @@ class exchange_protocol {
     virtual void flush(exchange& x) = 0;
     /// The next piece of a streamed request body (route_options::stream_body).
     virtual void read_body(exchange& x, body_callback on_piece) = 0;
+    /// Once x's response is written, the client goes to `on_upgraded` as a raw stream; false
+    /// when this protocol cannot give its connection away.
+    virtual bool upgrade_after_response(exchange& x, upgrade_callback on_upgraded) = 0;
     /// The handler returned: x may be complete() now.
     virtual void handler_returned(exchange& x) = 0;
     /// x cannot end honestly (a handler failed after its response started): cut it.
@@ -142,6 +145,7 @@ class exchange final : public session_stream {
     // session_stream: where the session's calls land.
     void send(wharf::session& s, send_flags flags, send_callback done) override;
     void read_body(wharf::session& s, body_callback on_piece) override;
+    void upgrade(wharf::session& s, upgrade_callback on_upgraded) override;
     event_loop& loop() noexcept override { return protocol_->loop(); }
     void handler_returned(wharf::session& s) override;
     void abort_response(wharf::session& s) override;

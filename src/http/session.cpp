@@ -168,6 +168,15 @@ void session::send(send_flags flags, send_callback done) {
     stream_->send(*this, flags, std::move(done));
 }
 
+void session::upgrade(upgrade_callback on_upgraded) {
+    async_ = true;
+    if (!stream_) {
+        on_upgraded(make_error_code(errc::closed), {});
+        return;
+    }
+    stream_->upgrade(*this, std::move(on_upgraded));
+}
+
 void session::read_body(body_callback on_piece) {
     async_ = true;
     if (!stream_) {

@@ -15,6 +15,7 @@ class session_stream {
   public:
     virtual void send(session& s, send_flags flags, send_callback done) = 0;
     virtual void read_body(session& s, body_callback on_piece) = 0;
+    virtual void upgrade(session& s, upgrade_callback on_upgraded) = 0;
     virtual event_loop& loop() noexcept = 0;
     /// The handler (or a resume function, or a coroutine) has returned: send the response if
     /// it did not and left no work behind.

@@ -10,6 +10,7 @@
 
 #include "http/access.hpp"
 #include "http1/h2c_upgrade.hpp"
+#include "upgrade/raw_connection.hpp"
 
 namespace wharf::http1 {
 
@@ -83,6 +84,24 @@ void connection::switch_to_http2(std::unique_ptr<detail::h2c_upgrade> upgrade) {
     detail::connection* h2 = worker_.state().make_http2(worker_, std::move(io_), peer_, local_,
                                                         std::move(in_), std::move(upgrade));
     worker_.hand_over(this, h2);
+}
+
+bool connection::upgrade_after_response(detail::exchange&, upgrade_callback on_upgraded) {
+    // Only a request read whole can be followed by another protocol's bytes.
+    if (phase_ != phase::responding || streaming_body_) return false;
+    upgrade_ = std::move(on_upgraded);
+    return true;
+}
+
+void connection::switch_to_raw() {
+    loop_.timers().disarm(timer_);
+    loop_.unschedule(this);
+    phase_ = phase::closed;
+    self_.reset();
+    release_body();
+    detail::connection* raw = detail::make_raw_connection(worker_, std::move(io_), peer_, local_,
+                                                          std::move(in_), std::move(upgrade_));
+    worker_.hand_over(this, raw);
 }
 
 bool connection::may_upgrade_to_h2c() const noexcept {
@@ -640,6 +659,10 @@ void connection::maybe_complete_response() {
     exchange_->end();
     in_.consume(request_consumed_);
     request_consumed_ = 0;
+    if (upgrade_) {
+        switch_to_raw(); // the 101 is written: the rest of in_ is the new protocol's
+        return;
+    }
     release_body();
     phase_ = phase::head;
     head_started_ = 0;

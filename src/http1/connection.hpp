@@ -47,6 +47,7 @@ class connection final : public detail::connection, public detail::exchange_prot
     void hold_output(detail::exchange& x, bool on) override;
     void flush(detail::exchange& x) override;
     void read_body(detail::exchange& x, body_callback on_piece) override;
+    bool upgrade_after_response(detail::exchange& x, upgrade_callback on_upgraded) override;
     void handler_returned(detail::exchange& x) override;
     void reset(detail::exchange& x) override;
 
@@ -70,6 +71,8 @@ class connection final : public detail::connection, public detail::exchange_prot
     /// h2c upgrade); this one is done.
     void switch_to_http2(std::unique_ptr<detail::h2c_upgrade> upgrade = nullptr);
     bool may_upgrade_to_h2c() const noexcept;
+    /// Gives the client to the application as a raw stream (session::upgrade); this one is done.
+    void switch_to_raw();
     void on_readable(bool until_eof = false);
     void process();
     bool start_request();
@@ -164,6 +167,7 @@ class connection final : public detail::connection, public detail::exchange_prot
     bool batching_ = false; // inside on_readable: one flush after the batch
     std::error_code close_reason_;
     std::shared_ptr<connection*> self_; // weak handles for cross-thread wake-ups
+    upgrade_callback upgrade_;          // session::upgrade: the stream's taker, after the 101
 
     // A request body the handler reads itself (route_options::stream_body).
     bool streaming_body_ = false;

@@ -37,6 +37,11 @@ void connection::write_head(detail::exchange& x, const detail::response_head& h)
         response_keep_alive_ = false;
     }
     opt.keep_alive = response_keep_alive_;
+    if (upgrade_) {
+        out_framing_ = body_framing::length;
+        opt.content_length = false;
+        opt.upgrade = true;
+    }
 
     if (!out_.has_spare()) out_.give_spare(worker_.take_send_buffer());
     char* p = out_.prepare(head_size_bound(res, opt));

@@ -88,7 +88,9 @@ char* write_head(char* out, const response& res, const head_options& opt) noexce
         out = put_uint(out, opt.body_length);
         out = put(out, "\r\n");
     }
-    if (!opt.keep_alive) {
+    if (opt.upgrade) {
+        out = put(out, "Connection: Upgrade\r\n");
+    } else if (!opt.keep_alive) {
         out = put(out, "Connection: close\r\n");
     } else if (opt.http10) {
         out = put(out, "Connection: keep-alive\r\n");

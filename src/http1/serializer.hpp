@@ -19,6 +19,7 @@ struct head_options {
     bool http10 = false;          ///< the request was HTTP/1.0 (keep-alive must be announced)
     bool content_length = true;   ///< send Content-Length (false for 1xx/204/304)
     bool chunked = false;         ///< send Transfer-Encoding: chunked (instead of a length)
+    bool upgrade = false;         ///< the connection switches protocols: "Connection: Upgrade"
     std::uint64_t body_length = 0;
 };
 

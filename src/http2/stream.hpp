@@ -77,6 +77,8 @@ class stream final : public detail::exchange_protocol {
     void hold_output(detail::exchange&, bool) override {}
     void flush(detail::exchange& x) override;
     void read_body(detail::exchange& x, body_callback on_piece) override;
+    /// An HTTP/2 stream is not a connection to give away (RFC 8441 is not built yet).
+    bool upgrade_after_response(detail::exchange&, upgrade_callback) override { return false; }
     void handler_returned(detail::exchange& x) override;
     void reset(detail::exchange& x) override;
 

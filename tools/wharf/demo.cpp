@@ -2,6 +2,7 @@
 #include "demo.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <ctime>
 #include <memory>
@@ -214,7 +215,43 @@ wharf::task compute(wharf::session& s, wharf::thread_pool& pool, std::uint64_t n
     s.response().json(fmt::format("{{\"n\":{},\"sum\":{}}}", n, r.value));
 }
 
+/// An upgraded connection that writes back every byte it reads, until the client's FIN.
+struct raw_echo : std::enable_shared_from_this<raw_echo> {
+    explicit raw_echo(wharf::upgraded_stream s) : stream(std::move(s)) {}
+    void read() {
+        stream.read_some(buffer, [self = shared_from_this()](std::error_code ec, std::size_t n) {
+            if (ec) {
+                self->stream.close(); // the client's FIN (or an error): ours follows
+                return;
+            }
+            self->piece = std::string_view(self->buffer.data(), n);
+            self->stream.write_all({&self->piece, 1}, [self](std::error_code wec, std::size_t) {
+                if (!wec) self->read();
+            });
+        });
+    }
+    wharf::upgraded_stream stream;
+    std::array<char, 16384> buffer{};
+    std::string_view piece;
+};
+
+/// GET /upgrade/echo with "Upgrade: echo": 101, then the connection echoes raw bytes.
+void upgrade_echo(wharf::session& s) {
+    const auto asked = s.request().header("Upgrade");
+    if (!asked || !wharf::iequals(*asked, "echo")) {
+        s.response().status(426).body("this resource needs Upgrade: echo\n", "text/plain");
+        s.response().headers().set("Upgrade", "echo");
+        return;
+    }
+    s.response().status(101);
+    s.response().headers().set("Upgrade", "echo");
+    s.upgrade([](std::error_code ec, wharf::upgraded_stream stream) {
+        if (!ec) std::make_shared<raw_echo>(std::move(stream))->read();
+    });
+}
+
 void add_demo_routes(wharf::router& routes, wharf::thread_pool& pool) {
+    routes.get("/upgrade/echo", upgrade_echo);
     routes.get("/wait", [&pool](wharf::session& s) {
         const auto ms = int_param(s, "ms", 0, max_duration_ms, std::nullopt);
         if (!ms) return;
