@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// A client connection as its worker holds it, whatever it speaks (HTTP/1 now; HTTP/2 or an
-// upgraded stream later): started once, drained for a graceful shutdown, aborted at its
+// A client connection as its worker holds it, whatever it speaks (HTTP/1, HTTP/2 or an
+// upgraded stream): started once, drained for a graceful shutdown, aborted at its
 // deadline. It lives on the worker's loop thread from accept to close.
 #pragma once
 
