@@ -19,6 +19,8 @@ namespace detail {
 struct route_walker;
 }
 
+struct websocket_handlers;
+
 /// A request handler: any callable taking the session. It runs on the connection's event-loop
 /// thread and must not block it.
 using handler = std::function<void(session&)>;
@@ -70,6 +72,12 @@ class router {
     router& put(std::string_view p, handler h) { return route(method::put, p, std::move(h)); }
     router& patch(std::string_view p, handler h) { return route(method::patch, p, std::move(h)); }
     router& del(std::string_view p, handler h) { return route(method::delete_, p, std::move(h)); }
+
+    /// Adds a WebSocket endpoint (RFC 6455) at a GET route: the handshake is checked (426 with
+    /// Sec-WebSocket-Version for other versions, 400 for a malformed one), subprotocols and
+    /// permessage-deflate negotiated, and the connection then runs `handlers`
+    /// (wharf/websocket.hpp).
+    router& websocket(std::string_view pattern, websocket_handlers handlers);
 
     /// Finds the handler for `m` on the decoded `path`, appending the captured parameters
     /// (views into the pattern and `path`) to `params`.

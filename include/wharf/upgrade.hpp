@@ -19,7 +19,8 @@ namespace wharf {
 
 namespace detail {
 struct upgraded_state;
-}
+struct stream_access;
+} // namespace detail
 
 /// Completes a read or write of an upgraded stream: the error (none on success) and how many
 /// bytes were moved (also on error: what a write_all wrote before it failed).
@@ -82,6 +83,13 @@ class upgraded_stream {
     /// byte of it for `timeout`; zero waits forever. Default: the server's send_grace.
     void set_write_timeout(std::chrono::milliseconds timeout);
 
+    /// Runs `task` on the loop once, `delay` from now; a later call replaces it, and a zero
+    /// delay only cancels it. Dropped when the stream closes.
+    void set_alarm(std::chrono::milliseconds delay, std::function<void()> task);
+    /// Called once, on the loop, when the stream has closed (by either side, a timeout or the
+    /// server), with why: closed for an orderly end. Holding what it captures until then.
+    void on_close(std::function<void(std::error_code)> callback);
+
     /// Requested when the server starts a graceful shutdown: the application should close the
     /// stream; the server resets it at the shutdown deadline.
     std::stop_token stop_token() const;
@@ -91,6 +99,7 @@ class upgraded_stream {
     explicit operator bool() const noexcept { return state_ != nullptr; }
 
   private:
+    friend struct detail::stream_access;
     std::shared_ptr<detail::upgraded_state> state_;
 };
 

@@ -15,4 +15,6 @@
 #include "wharf/status.hpp"
 #include "wharf/task.hpp"
 #include "wharf/thread_pool.hpp"
+#include "wharf/upgrade.hpp"
 #include "wharf/version.hpp"
+#include "wharf/websocket.hpp"

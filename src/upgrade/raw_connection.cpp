@@ -258,6 +258,9 @@ void raw_connection::close(std::error_code why, bool reset) {
     io_.reset(); // closes the socket, which takes it out of epoll
     complete_read(why, 0);
     complete_write(why);
+    alarm_at_ = 0;
+    if (alarm_) loop_.defer([dropped = std::move(alarm_)] {}); // not destroyed inside a call
+    if (on_close_) loop_.defer([done = std::move(on_close_), why] { done(why); });
     stop_.request_stop();
     worker_.connection_closed(this);
 }
@@ -274,6 +277,18 @@ void raw_connection::set_write_timeout(std::int64_t ms) {
     refresh_timer();
 }
 
+void raw_connection::set_alarm(std::int64_t delay_ms, std::function<void()> task) {
+    if (closed_) return;
+    if (alarm_) loop_.defer([dropped = std::move(alarm_)] {});
+    alarm_ = nullptr;
+    alarm_at_ = 0;
+    if (delay_ms > 0 && task) {
+        alarm_ = std::move(task);
+        alarm_at_ = loop_.now() + delay_ms;
+    }
+    refresh_timer();
+}
+
 void raw_connection::refresh_timer() {
     if (closed_) return;
     std::int64_t deadline = 0;
@@ -281,6 +296,7 @@ void raw_connection::refresh_timer() {
         if (deadline == 0 || d < deadline) deadline = d;
     };
     if (lingering_) earliest(linger_until_);
+    if (alarm_at_) earliest(alarm_at_);
     if (idle_timeout_ > 0) earliest(last_activity_ + idle_timeout_);
     if (on_written_ && write_timeout_ > 0) earliest(write_progress_at_ + write_timeout_);
     if (deadline)
@@ -293,6 +309,13 @@ void raw_connection::on_timeout() {
     if (closed_) return;
     const std::int64_t now = loop_.now();
     const std::error_code timed_out = make_error_code(errc::timed_out);
+    if (alarm_at_ && now >= alarm_at_) {
+        alarm_at_ = 0;
+        // Later in this iteration, as every completion runs; not if the stream closes first.
+        loop_.defer([state = state_, task = std::exchange(alarm_, nullptr)] {
+            if (state->conn) task();
+        });
+    }
     if (lingering_ && now >= linger_until_) {
         close(make_error_code(errc::closed), false);
     } else if (on_written_ && write_timeout_ > 0 && now >= write_progress_at_ + write_timeout_) {

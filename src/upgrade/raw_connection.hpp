@@ -53,6 +53,10 @@ class raw_connection final : public connection {
     void set_idle_timeout(std::int64_t ms);
     void set_write_timeout(std::int64_t ms);
     std::stop_token stop_token() const noexcept { return stop_.get_token(); }
+    void set_alarm(std::int64_t delay_ms, std::function<void()> task);
+    void on_close(std::function<void(std::error_code)> callback) {
+        on_close_ = std::move(callback);
+    }
 
   private:
     void try_write();
@@ -87,6 +91,10 @@ class raw_connection final : public connection {
     io_callback on_written_;
     std::int64_t write_progress_at_ = 0;
 
+    std::function<void()> alarm_;
+    std::int64_t alarm_at_ = 0;
+    std::function<void(std::error_code)> on_close_;
+
     std::span<char> read_into_;
     io_callback on_read_;
 
@@ -100,6 +108,13 @@ class raw_connection final : public connection {
     bool fin_wanted_ = false;
     bool lingering_ = false; // FIN sent: draining the client until its FIN or a deadline
     bool closed_ = false;
+};
+
+/// Library code's way to the loop of a stream (a WebSocket topic posts to it).
+struct stream_access {
+    static std::shared_ptr<mailbox> loop(const upgraded_stream& s) {
+        return s.state_ ? s.state_->loop : nullptr;
+    }
 };
 
 /// The factory HTTP/1 hands an upgraded client to (server_state::make_raw).

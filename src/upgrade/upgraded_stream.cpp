@@ -76,6 +76,18 @@ void upgraded_stream::set_write_timeout(std::chrono::milliseconds timeout) {
     if (is_open()) state_->conn->set_write_timeout(timeout.count());
 }
 
+void upgraded_stream::set_alarm(std::chrono::milliseconds delay, std::function<void()> task) {
+    if (is_open()) state_->conn->set_alarm(delay.count(), std::move(task));
+}
+
+void upgraded_stream::on_close(std::function<void(std::error_code)> callback) {
+    if (is_open())
+        state_->conn->on_close(std::move(callback));
+    else if (callback && state_)
+        state_->loop->post(
+            [callback = std::move(callback)] { callback(make_error_code(errc::closed)); });
+}
+
 std::stop_token upgraded_stream::stop_token() const {
     if (is_open()) return state_->conn->stop_token();
     std::stop_source gone;

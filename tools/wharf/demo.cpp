@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include <wharf/task.hpp>
+#include <wharf/websocket.hpp>
 
 #include "pattern.hpp"
 
@@ -250,8 +251,36 @@ void upgrade_echo(wharf::session& s) {
     });
 }
 
+/// GET /ws/echo: every message back as it came (text as text, binary as binary).
+wharf::websocket_handlers websocket_echo() {
+    wharf::websocket_handlers echo;
+    echo.on_message = [](wharf::websocket& ws, std::string_view message, wharf::ws_kind kind) {
+        ws.send(message, kind);
+    };
+    return echo;
+}
+
+/// GET /ws/chat: every text message to every client of /ws/chat, on every worker.
+wharf::websocket_handlers websocket_chat() {
+    static wharf::websocket_topic room; // lives as long as the process
+    wharf::websocket_handlers chat;
+    chat.options.on_overflow = wharf::ws_overflow::close; // a reader that falls behind leaves
+    chat.options.send_limit = 4u << 20;
+    chat.on_open = [](wharf::websocket& ws) { room.subscribe(ws); };
+    chat.on_message = [](wharf::websocket& ws, std::string_view message, wharf::ws_kind kind) {
+        if (kind != wharf::ws_kind::text) {
+            ws.close(wharf::ws_close::unsupported, "text messages only");
+            return;
+        }
+        room.publish(message);
+    };
+    return chat;
+}
+
 void add_demo_routes(wharf::router& routes, wharf::thread_pool& pool) {
     routes.get("/upgrade/echo", upgrade_echo);
+    routes.websocket("/ws/echo", websocket_echo());
+    routes.websocket("/ws/chat", websocket_chat());
     routes.get("/wait", [&pool](wharf::session& s) {
         const auto ms = int_param(s, "ms", 0, max_duration_ms, std::nullopt);
         if (!ms) return;
