@@ -37,15 +37,12 @@ connection* make_raw_connection(worker& w, std::unique_ptr<transport> io, const 
 raw_connection::raw_connection(worker& w, std::unique_ptr<transport> io, const address& peer,
                                const address& local, byte_buffer&& already_read,
                                upgrade_callback ready)
-    : worker_(w), loop_(w.loop()), io_(std::move(io)), peer_(peer), local_(local),
-      in_(std::move(already_read)), ready_(std::move(ready)),
-      state_(std::make_shared<upgraded_state>(upgraded_state{this, w.loop().shared_mailbox()})),
-      timer_([](void* self) { static_cast<raw_connection*>(self)->on_timeout(); }, this),
-      write_timeout_(w.state().config.timeouts.send_grace.count()) {}
+    : byte_stream(w.loop(), w.state().config.timeouts.send_grace.count()), worker_(w),
+      io_(std::move(io)), peer_(peer), local_(local), in_(std::move(already_read)),
+      ready_(std::move(ready)),
+      timer_([](void* self) { static_cast<raw_connection*>(self)->on_timeout(); }, this) {}
 
-raw_connection::~raw_connection() {
-    state_->conn = nullptr;
-}
+raw_connection::~raw_connection() = default;
 
 bool raw_connection::start() {
     // The client's stream is already watched (it was HTTP/1's): its events come here now.
@@ -251,54 +248,22 @@ void raw_connection::abort() {
 void raw_connection::close(std::error_code why, bool reset) {
     if (closed_) return;
     closed_ = true;
-    state_->conn = nullptr;
     loop_.timers().disarm(timer_);
     loop_.unschedule(this);
     if (reset) io_->prepare_reset();
     io_.reset(); // closes the socket, which takes it out of epoll
     complete_read(why, 0);
     complete_write(why);
-    alarm_at_ = 0;
-    if (alarm_) loop_.defer([dropped = std::move(alarm_)] {}); // not destroyed inside a call
-    if (on_close_) loop_.defer([done = std::move(on_close_), why] { done(why); });
-    stop_.request_stop();
+    detach(why);
     worker_.connection_closed(this);
 }
 
 // -- deadlines ------------------------------------------------------------------------------
 
-void raw_connection::set_idle_timeout(std::int64_t ms) {
-    idle_timeout_ = std::max<std::int64_t>(0, ms);
-    refresh_timer();
-}
-
-void raw_connection::set_write_timeout(std::int64_t ms) {
-    write_timeout_ = std::max<std::int64_t>(0, ms);
-    refresh_timer();
-}
-
-void raw_connection::set_alarm(std::int64_t delay_ms, std::function<void()> task) {
-    if (closed_) return;
-    if (alarm_) loop_.defer([dropped = std::move(alarm_)] {});
-    alarm_ = nullptr;
-    alarm_at_ = 0;
-    if (delay_ms > 0 && task) {
-        alarm_ = std::move(task);
-        alarm_at_ = loop_.now() + delay_ms;
-    }
-    refresh_timer();
-}
-
 void raw_connection::refresh_timer() {
     if (closed_) return;
-    std::int64_t deadline = 0;
-    const auto earliest = [&](std::int64_t d) {
-        if (deadline == 0 || d < deadline) deadline = d;
-    };
-    if (lingering_) earliest(linger_until_);
-    if (alarm_at_) earliest(alarm_at_);
-    if (idle_timeout_ > 0) earliest(last_activity_ + idle_timeout_);
-    if (on_written_ && write_timeout_ > 0) earliest(write_progress_at_ + write_timeout_);
+    std::int64_t deadline = earliest_deadline(static_cast<bool>(on_written_));
+    if (lingering_ && (deadline == 0 || linger_until_ < deadline)) deadline = linger_until_;
     if (deadline)
         loop_.timers().arm(timer_, deadline);
     else
@@ -309,18 +274,12 @@ void raw_connection::on_timeout() {
     if (closed_) return;
     const std::int64_t now = loop_.now();
     const std::error_code timed_out = make_error_code(errc::timed_out);
-    if (alarm_at_ && now >= alarm_at_) {
-        alarm_at_ = 0;
-        // Later in this iteration, as every completion runs; not if the stream closes first.
-        loop_.defer([state = state_, task = std::exchange(alarm_, nullptr)] {
-            if (state->conn) task();
-        });
-    }
+    run_alarm_if_due(now);
     if (lingering_ && now >= linger_until_) {
         close(make_error_code(errc::closed), false);
-    } else if (on_written_ && write_timeout_ > 0 && now >= write_progress_at_ + write_timeout_) {
+    } else if (write_timed_out(static_cast<bool>(on_written_), now)) {
         close(timed_out, true); // the peer does not read: what waits for it is dropped
-    } else if (idle_timeout_ > 0 && now >= last_activity_ + idle_timeout_) {
+    } else if (idle_timed_out(now)) {
         close(timed_out, false);
     } else {
         refresh_timer();

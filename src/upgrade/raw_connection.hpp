@@ -19,19 +19,12 @@
 #include "net/byte_buffer.hpp"
 #include "net/connection.hpp"
 #include "net/transport.hpp"
+#include "upgrade/byte_stream.hpp"
 #include "wharf/upgrade.hpp"
 
 namespace wharf::detail {
 
-class raw_connection;
-
-/// What an upgraded_stream points at: the connection while it is open, null after.
-struct upgraded_state {
-    raw_connection* conn = nullptr;
-    std::shared_ptr<mailbox> loop;
-};
-
-class raw_connection final : public connection {
+class raw_connection final : public connection, public byte_stream {
   public:
     /// `already_read`: the client's bytes after the request head, read first.
     raw_connection(worker& w, std::unique_ptr<transport> io, const address& peer,
@@ -41,22 +34,16 @@ class raw_connection final : public connection {
     bool start() override;
     void on_io(std::uint32_t events) override;
     void drain() override;
-    void abort() override;
+    void abort() override; // connection's and byte_stream's
 
-    void write(std::span<const std::string_view> buffers, bool all, io_callback done);
-    void read(std::span<char> buffer, io_callback done);
-    void cancel();
-    void close_gracefully();
-    const address& peer() const noexcept { return peer_; }
-    const address& local() const noexcept { return local_; }
-    const tls_info* tls() const noexcept { return io_ ? io_->tls() : nullptr; }
-    void set_idle_timeout(std::int64_t ms);
-    void set_write_timeout(std::int64_t ms);
-    std::stop_token stop_token() const noexcept { return stop_.get_token(); }
-    void set_alarm(std::int64_t delay_ms, std::function<void()> task);
-    void on_close(std::function<void(std::error_code)> callback) {
-        on_close_ = std::move(callback);
-    }
+    // byte_stream
+    void write(std::span<const std::string_view> buffers, bool all, io_callback done) override;
+    void read(std::span<char> buffer, io_callback done) override;
+    void cancel() override;
+    void close_gracefully() override;
+    const address& peer() const noexcept override { return peer_; }
+    const address& local() const noexcept override { return local_; }
+    const tls_info* tls() const noexcept override { return io_ ? io_->tls() : nullptr; }
 
   private:
     void try_write();
@@ -67,19 +54,16 @@ class raw_connection final : public connection {
     void linger();
     /// Closes the socket (a reset when `reset`); pending operations learn `why`.
     void close(std::error_code why, bool reset);
-    void refresh_timer();
+    void refresh_timer() override;
     void on_timeout();
 
     worker& worker_;
-    event_loop& loop_;
     std::unique_ptr<transport> io_;
     address peer_;
     address local_;
     byte_buffer in_; // the bytes read with the request, handed over first
     std::size_t in_at_ = 0;
     upgrade_callback ready_;
-    std::shared_ptr<upgraded_state> state_;
-    std::stop_source stop_;
     timer timer_;
 
     // The pending write: its buffers as iovecs, from `first` on (the first one `skip` bytes
@@ -89,18 +73,10 @@ class raw_connection final : public connection {
     std::size_t written_ = 0;
     bool write_all_ = false;
     io_callback on_written_;
-    std::int64_t write_progress_at_ = 0;
-
-    std::function<void()> alarm_;
-    std::int64_t alarm_at_ = 0;
-    std::function<void(std::error_code)> on_close_;
 
     std::span<char> read_into_;
     io_callback on_read_;
 
-    std::int64_t idle_timeout_ = 0;
-    std::int64_t write_timeout_ = 0;
-    std::int64_t last_activity_ = 0;
     std::int64_t linger_until_ = 0;
     bool readable_ = true;  // no read has hit EAGAIN since the last readiness edge
     bool writable_ = true;  // likewise for writes
@@ -108,13 +84,6 @@ class raw_connection final : public connection {
     bool fin_wanted_ = false;
     bool lingering_ = false; // FIN sent: draining the client until its FIN or a deadline
     bool closed_ = false;
-};
-
-/// Library code's way to the loop of a stream (a WebSocket topic posts to it).
-struct stream_access {
-    static std::shared_ptr<mailbox> loop(const upgraded_stream& s) {
-        return s.state_ ? s.state_->loop : nullptr;
-    }
 };
 
 /// The factory HTTP/1 hands an upgraded client to (server_state::make_raw).

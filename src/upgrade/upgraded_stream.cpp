@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The application's side of an upgraded connection: calls reach the connection while it is
 // open and report closed after.
-#include "upgrade/raw_connection.hpp"
+#include "upgrade/byte_stream.hpp"
 
 namespace wharf {
 namespace {

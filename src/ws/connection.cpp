@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "upgrade/raw_connection.hpp"
+#include "upgrade/byte_stream.hpp"
 #include "ws/topic.hpp"
 
 namespace wharf::detail {

@@ -39,6 +39,7 @@ inflater::result inflater::inflate(std::string_view in, bool last, std::size_t b
     z_stream& z = s_->z;
     std::array<char, piece_size> piece;
     const auto run = [&](std::string_view input) {
+        if (!input.empty()) stream_ended_ = false;
         z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
         z.avail_in = static_cast<uInt>(input.size());
         do {
@@ -51,10 +52,12 @@ inflater::result inflater::inflate(std::string_view in, bool last, std::size_t b
             produced_ += n;
             if (n > 0) out(context, {piece.data(), n});
             if (rc == Z_STREAM_END) {
-                // A block with BFINAL set (RFC 7692 §7.2.3.4): what follows, the tail
-                // included, starts a new stream.
+                // A block with BFINAL set (RFC 7692 §7.2.3.4): what follows starts a new
+                // stream. When nothing does, the tail belongs to the ended one: skip it.
                 inflateReset(&z);
+                stream_ended_ = true;
                 if (z.avail_in == 0) break;
+                stream_ended_ = false;
                 continue;
             }
             if (n == 0 && (z.avail_in == 0 || rc == Z_BUF_ERROR)) break;
@@ -63,7 +66,8 @@ inflater::result inflater::inflate(std::string_view in, bool last, std::size_t b
     };
     result r = run(in);
     if (r == result::ok && last) {
-        r = run({tail, sizeof tail});
+        if (!stream_ended_) r = run({tail, sizeof tail});
+        stream_ended_ = false;
         produced_ = 0;
         if (reset_each_message_) inflateReset(&z);
     }

@@ -31,7 +31,8 @@ class inflater {
   private:
     struct state;
     std::unique_ptr<state> s_;
-    std::size_t produced_ = 0; // output of the current message so far
+    std::size_t produced_ = 0;  // output of the current message so far
+    bool stream_ended_ = false; // a BFINAL block ended the stream and no byte followed yet
     bool reset_each_message_;
 };
 

@@ -43,6 +43,8 @@ handshake_problem check_handshake(const request& r) noexcept {
     const header_view& h = r.headers();
     if (!has_token(h, "Connection", "upgrade") || !has_token(h, "Upgrade", "websocket"))
         return {426, "this resource needs a WebSocket handshake"};
+    // RFC 6455 §4.1: the handshake is a GET; HEAD reaches GET routes but cannot switch.
+    if (r.method() != method::get) return {426, "a WebSocket handshake is a GET request"};
     if (r.version() != request::protocol_version::http1_1)
         return {400, "a WebSocket handshake needs HTTP/1.1"};
     if (h.count("Sec-WebSocket-Version") != 1 || *h.get("Sec-WebSocket-Version") != "13")

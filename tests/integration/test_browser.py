@@ -33,6 +33,20 @@ def spki_sha256(cert_path):
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
+def run_chromium(c, url):
+    """Headless Chromium's DOM of `url` once the page settled, trusting the test server's key."""
+    profile = tempfile.mkdtemp(prefix="wharf-chromium-")
+    try:
+        return subprocess.run(
+            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--user-data-dir=" + profile,
+             "--ignore-certificate-errors-spki-list=" + spki_sha256(c.server),
+             "--virtual-time-budget=10000", "--dump-dom", url],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
 @unittest.skipUnless(CHROMIUM, "chromium is not installed")
 class BrowserTest(unittest.TestCase):
     def test_demo_site_over_h2_on_tls(self):
@@ -45,15 +59,7 @@ class BrowserTest(unittest.TestCase):
             for name in ("index.html", "style.css"):
                 shutil.copy(os.path.join(DEMO_SITE, name), os.path.join(srv.site, name))
             srv.start()
-            profile = tempfile.mkdtemp(prefix="wharf-chromium-")
-            url = "https://localhost:%d/" % srv.tls_port
-            r = subprocess.run(
-                [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--no-first-run", "--user-data-dir=" + profile,
-                 "--ignore-certificate-errors-spki-list=" + spki_sha256(c.server),
-                 "--virtual-time-budget=10000", "--dump-dom", url],
-                capture_output=True, text=True, timeout=120)
-            shutil.rmtree(profile, ignore_errors=True)
+            r = run_chromium(c, "https://localhost:%d/" % srv.tls_port)
             self.assertEqual(r.returncode, 0, r.stderr[-2000:])
             self.assertIn("<h1>wharf is running</h1>", r.stdout)
             self.assertRegex(r.stdout, r'<span id="connection">HTTP/2 over TLSv1\.3 \(TLS_[A-Z0-9_]+\)<')
@@ -68,6 +74,25 @@ class BrowserTest(unittest.TestCase):
         finally:
             srv.cleanup()
             shutil.rmtree(log_dir, ignore_errors=True)
+
+    def test_websocket_page_over_tls(self):
+        """ws.html opens wss:// to /ws/echo: text, binary and a 120 kB message come back, and
+        Chromium's permessage-deflate offer is taken."""
+        c = certs()
+        srv = WharfServer(extra_args=c.server_args(), workers=1, tls=False)
+        try:
+            for name in ("ws.html", "style.css"):
+                shutil.copy(os.path.join(DEMO_SITE, name), os.path.join(srv.site, name))
+            srv.start()
+            r = run_chromium(c, "https://localhost:%d/ws.html" % srv.tls_port)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            self.assertIn('<span id="echo">ok: hello, wharf | binary:3 | large:120000</span>',
+                          r.stdout)
+            self.assertRegex(r.stdout, r'<span id="echo-extensions">permessage-deflate[^<]*<')
+            self.assertIn('<span id="echo-status">closed 1000</span>', r.stdout)
+            srv.stop()
+        finally:
+            srv.cleanup()
 
 
 if __name__ == "__main__":
