@@ -34,6 +34,10 @@ class request {
     std::string_view method_name() const noexcept { return method_name_; }
     wharf::method method() const noexcept { return method_; }
 
+    /// HTTP/2's extended CONNECT (RFC 8441): the protocol the client asks to speak on the
+    /// stream (":protocol", e.g. "websocket"); "" for every other request.
+    std::string_view connect_protocol() const noexcept { return connect_protocol_; }
+
     /// The request target as sent: origin form ("/a%20b?x=1"), absolute form, or "*".
     std::string_view target() const noexcept { return target_; }
     /// The percent-decoded path ("/a b"). Always starts with '/', except for "*".
@@ -90,7 +94,7 @@ class request {
 
     std::string_view method_name_;
     wharf::method method_ = wharf::method::other;
-    std::string_view target_, path_, raw_path_, query_, host_, body_;
+    std::string_view target_, path_, raw_path_, query_, host_, body_, connect_protocol_;
     int http_major_ = 1, http_minor_ = 1;
     bool keep_alive_ = true;
     header_view headers_;

@@ -22,6 +22,10 @@ struct request_access {
         r.target_ = target;
         r.http_major_ = major;
         r.http_minor_ = minor;
+        r.connect_protocol_ = {};
+    }
+    static void set_connect_protocol(request& r, std::string_view protocol) noexcept {
+        r.connect_protocol_ = protocol;
     }
     static void set_headers(request& r, header_view h, std::string_view host) noexcept {
         r.headers_ = h;

@@ -30,6 +30,7 @@ void exchange::rebind(exchange_protocol& protocol, const exchange_services& serv
 exchange::start_result exchange::start(const request_line& line) {
     request& req = session_.request();
     request_access::set_line(req, line.method, line.target, line.major, line.minor);
+    request_access::set_connect_protocol(req, line.connect_protocol);
     request_access::set_headers(req, line.headers, line.host);
     request_access::set_keep_alive(req, line.keep_alive);
     active_ = true;
@@ -46,7 +47,9 @@ exchange::start_result exchange::start(const request_line& line) {
     if (!request_access::set_path(req, target.path, target.query))
         return {400, "malformed percent-encoding in path"};
     route_ = find_route(services_->routes, session_);
-    streamed_body_ = line.has_body && route_.target && route_.stream_body;
+    // What follows a CONNECT is a tunnel's, never a body to buffer.
+    streamed_body_ =
+        line.has_body && (req.method() == method::connect || (route_.target && route_.stream_body));
     return {0, "", streamed_body_};
 }
 
@@ -231,7 +234,10 @@ void exchange::queue_response(send_flags flags, send_callback done) {
 
 void exchange::start_response(bool final) {
     response& res = session_.response();
-    const bool no_body = status_forbids_body(res.status());
+    // RFC 9110 §8.6: a 2xx to CONNECT has neither Content-Length nor a body; the tunnel follows.
+    const bool connect_ok =
+        session_.request().method() == method::connect && res.status() >= 200 && res.status() < 300;
+    const bool no_body = status_forbids_body(res.status()) || connect_ok;
     body_allowed_ = !no_body && session_.request().method() != method::head;
     response_head head;
     head.status_forbids_body = no_body;

@@ -37,8 +37,9 @@ struct request_line {
     int minor = 1;
     header_view headers;
     std::string_view host;
-    bool keep_alive = true; ///< what the client asked for
-    bool has_body = false;  ///< a body follows the head (a streamed route then reads it)
+    bool keep_alive = true;            ///< what the client asked for
+    bool has_body = false;             ///< a body follows the head (a streamed route then reads it)
+    std::string_view connect_protocol; ///< HTTP/2's :protocol (RFC 8441)
 };
 
 /// How the response head describes its body.

@@ -461,10 +461,15 @@ bool connection::start_request() {
         }
     }
     if (framing_.body == request_framing::chunked) fields_.resize(head_.num_headers + max_trailers);
-    const auto started =
-        exchange().start({head_.method, head_.target, head_.major, head_.minor,
-                          header_view({fields_.data(), head_.num_headers}), framing_.host,
-                          framing_.keep_alive, framing_.body != request_framing::none});
+    const auto started = exchange().start({head_.method,
+                                           head_.target,
+                                           head_.major,
+                                           head_.minor,
+                                           header_view({fields_.data(), head_.num_headers}),
+                                           framing_.host,
+                                           framing_.keep_alive,
+                                           framing_.body != request_framing::none,
+                                           {}});
     if (started.status) {
         respond_error(started.status, started.reason);
         return false;

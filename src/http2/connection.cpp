@@ -156,6 +156,7 @@ bool connection::init_session() {
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
          static_cast<std::uint32_t>(config_.limits.max_header_bytes)},
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+        {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1}, // RFC 8441: WebSocket on a stream
     };
     if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0)
         return false;
@@ -425,6 +426,8 @@ void connection::go_away(std::uint32_t error_code) {
 
 void connection::drain() {
     if (closed_) return;
+    for (stream* s : streams_)
+        s->drain();
     go_away();
     if (!batching_ && !sending_) finish_batch();
 }
@@ -552,9 +555,11 @@ int connection::on_stream_close(std::int32_t id, std::uint32_t error_code) {
 }
 
 int connection::on_frame_send(const nghttp2_frame* frame) {
-    if (frame->hd.type == NGHTTP2_HEADERS) {
-        if (stream* s = find_stream(frame->hd.stream_id)) s->head_framed();
-    }
+    if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
+    stream* s = find_stream(frame->hd.stream_id);
+    if (!s) return 0;
+    if (frame->hd.type == NGHTTP2_HEADERS) s->head_framed();
+    if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) s->end_framed();
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "http/access.hpp"
 #include "http2/connection.hpp"
 #include "http2/response_fields.hpp"
+#include "http2/tunnel.hpp"
 #include "wharf/error.hpp"
 
 namespace wharf::http2 {
@@ -61,7 +62,7 @@ void stream::reuse(connection& c, std::int32_t id) {
     cookie_.clear();
     cookie_at_ = no_cookie;
     upgraded_.reset();
-    method_ = path_ = scheme_ = authority_ = {};
+    method_ = path_ = scheme_ = authority_ = protocol_ = {};
     field_bytes_ = 0;
     refused_status_ = 0;
     refused_reason_ = "";
@@ -73,7 +74,7 @@ void stream::reuse(connection& c, std::int32_t id) {
     send_window_bytes_ = 0;
     out_.items.clear();
     out_.head = 0;
-    has_body_ = end_queued_ = head_framed_ = deferred_ = closed_ = finished_ = false;
+    has_body_ = end_queued_ = head_framed_ = end_framed_ = deferred_ = closed_ = finished_ = false;
     markers_in_flight_ = 0;
     self_ = std::make_shared<stream*>(this); // weak handles to the last request find nothing
 }
@@ -114,6 +115,8 @@ void stream::add_field(nghttp2_rcbuf* name, nghttp2_rcbuf* value, bool trailer) 
             scheme_ = v;
         else if (n == ":authority")
             authority_ = v;
+        else if (n == ":protocol")
+            protocol_ = v;
         if (n == ":path" && v.size() > lim.max_request_line) refuse(414, "request target too long");
         return;
     }
@@ -225,8 +228,8 @@ void stream::start() {
         for (const auto& f : fields_)
             if (f.name == "host") host = f.value;
     }
-    const detail::request_line line{method_, path_,          2, 0, header_view(fields_), host,
-                                    true,    !request_ended_};
+    const detail::request_line line{
+        method_, path_, 2, 0, header_view(fields_), host, true, !request_ended_, protocol_};
     const auto r = exchange_.start(line);
     if (r.status) {
         refused_status_ = r.status;
@@ -269,6 +272,12 @@ void stream::send_continue() {
 void stream::body_data(const std::uint8_t* data, std::size_t len) {
     nghttp2_session* s = conn_->session();
     last_body_at_ = conn_->loop().now();
+    if (tunnel_) {
+        // The stream's window bounds what waits here; it opens as the application reads.
+        body_.append(reinterpret_cast<const char*>(data), len);
+        tunnel_->data_arrived();
+        return;
+    }
     if (closed_ || refused_status_ || !started_ || !exchange_.active() || exchange_.complete()) {
         nghttp2_session_consume(s, id_, len); // nobody reads it: let the client go on
         return;
@@ -317,6 +326,10 @@ void stream::trailers_done() {
 
 void stream::request_ended() {
     request_ended_ = true;
+    if (tunnel_) {
+        tunnel_->data_arrived();
+        return;
+    }
     if (closed_ || refused_status_ || !started_) return;
     if (streamed_) {
         deliver_body();
@@ -373,7 +386,8 @@ void stream::write_head(detail::exchange& x, const detail::response_head& head) 
     response_fields& nv = response_fields::scratch();
     nv.build(res, head, conn_->worker().date_line(), conn_->worker().state().config.server_name);
     has_body_ =
-        x.body_allowed() && (!(head.length && *head.length == 0) || !res.trailers().empty());
+        tunnel_wanted_ ||
+        (x.body_allowed() && (!(head.length && *head.length == 0) || !res.trailers().empty()));
     nghttp2_data_provider provider{};
     provider.source.ptr = this;
     provider.read_callback = [](nghttp2_session*, std::int32_t, std::uint8_t*, std::size_t length,
@@ -419,6 +433,10 @@ void stream::write_body(detail::exchange& x, std::string&& bytes) {
 }
 
 void stream::end_body(detail::exchange& x) {
+    if (tunnel_wanted_) {
+        start_tunnel();
+        return;
+    }
     end_queued_ = true;
     if (x.session().response().closes_connection()) conn_->go_away();
     resume_data();
@@ -527,6 +545,7 @@ ssize_t stream::produce(std::size_t length, std::uint32_t* flags) {
 
 void stream::end_data(std::uint32_t* flags) {
     *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (tunnel_) return;
     const field_list& trailers = exchange_.session().response().trailers();
     if (trailers.empty()) return;
     // The trailers' HEADERS frame ends the stream instead of this DATA frame.
@@ -539,6 +558,7 @@ void stream::end_data(std::uint32_t* flags) {
 void stream::frame_data(const std::uint8_t* framehd, std::size_t length) {
     detail::send_queue& q = conn_->output();
     send_window_bytes_ += length;
+    if (tunnel_) tunnel_->wrote_some();
     q.append({reinterpret_cast<const char*>(framehd), 9});
     while (length > 0 && !out_.empty()) {
         item& it = out_.front();
@@ -601,6 +621,11 @@ void stream::head_framed() {
     release_markers();
 }
 
+void stream::end_framed() {
+    end_framed_ = true;
+    try_finish();
+}
+
 void stream::retire(item& it) {
     if (!it.referenced) {
         it.piece.finish({});
@@ -648,6 +673,30 @@ void stream::drop_output(std::error_code why) {
     }
 }
 
+// -- a tunnel (RFC 8441) -------------------------------------------------------------------
+
+bool stream::upgrade_after_response(detail::exchange&, upgrade_callback on_upgraded) {
+    if (protocol_.empty() || closed_ || tunnel_) return false;
+    tunnel_wanted_ = std::move(on_upgraded);
+    return true;
+}
+
+void stream::start_tunnel() {
+    // The 2xx is queued without END_STREAM; what the application writes follows it as DATA.
+    tunnel_ = std::make_unique<tunnel>(*this);
+    conn_->loop().defer([state = tunnel_->state(), ready = std::exchange(tunnel_wanted_, nullptr)] {
+        if (state->conn)
+            ready({}, upgraded_stream(state));
+        else
+            ready(make_error_code(errc::closed), {});
+    });
+    if (!body_.empty() || request_ended_) tunnel_->data_arrived();
+}
+
+void stream::drain() {
+    if (tunnel_) tunnel_->drain();
+}
+
 // -- the end ---------------------------------------------------------------------------------
 
 void stream::closed(std::uint32_t error_code, bool gone) {
@@ -657,7 +706,11 @@ void stream::closed(std::uint32_t error_code, bool gone) {
     const std::error_code why = make_error_code(
         gone || error_code == NGHTTP2_NO_ERROR ? errc::closed : errc::connection_reset);
     const bool unfinished = !exchange_.complete() && exchange_.detach();
+    if (tunnel_) tunnel_->stream_closed(why);
+    tunnel_wanted_ = nullptr;
     drop_output(why);
+    if (tunnel_) // freed later: this may run inside one of its calls
+        conn_->loop().defer([gone = std::shared_ptr<tunnel>(std::move(tunnel_))] {});
     if (unfinished) exchange_.notify_lost(why);
     release_body_budget();
     try_finish();
@@ -668,7 +721,9 @@ void stream::try_finish() {
     if (!closed_) {
         // Answered while the client still sends: the rest of its request is not wanted
         // (RFC 9113 §8.1).
-        if (started_ && !request_ended_ && exchange_.complete() && !exchange_.in_handler()) {
+        // Only after the response's last frame: an RST_STREAM would overtake it.
+        if (started_ && !request_ended_ && exchange_.complete() && !exchange_.in_handler() &&
+            end_framed_ && !tunnel_) {
             nghttp2_submit_rst_stream(conn_->session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_NO_ERROR);
             conn_->schedule_send();
         }

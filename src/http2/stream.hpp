@@ -19,6 +19,7 @@
 namespace wharf::http2 {
 
 class connection;
+class tunnel;
 
 class stream final : public detail::exchange_protocol {
   public:
@@ -56,6 +57,8 @@ class stream final : public detail::exchange_protocol {
     bool check_deadlines(std::int64_t now, const timeouts& t);
     /// Frees what points into the session (field buffers) before nghttp2 is torn down.
     void release_fields() noexcept;
+    /// The server shuts down gracefully: a tunnel's application is told.
+    void drain();
 
     // The response, as nghttp2 pulls it.
     /// nghttp2's read callback: how many bytes the next DATA frame carries (at most `length`),
@@ -65,6 +68,8 @@ class stream final : public detail::exchange_protocol {
     void frame_data(const std::uint8_t* framehd, std::size_t length);
     /// The HEADERS frame of the response was queued for the socket.
     void head_framed();
+    /// The frame that ends the response (END_STREAM) was queued for the socket.
+    void end_framed();
 
     // exchange_protocol
     detail::event_loop& loop() noexcept override;
@@ -77,12 +82,13 @@ class stream final : public detail::exchange_protocol {
     void hold_output(detail::exchange&, bool) override {}
     void flush(detail::exchange& x) override;
     void read_body(detail::exchange& x, body_callback on_piece) override;
-    /// An HTTP/2 stream is not a connection to give away (RFC 8441 is not built yet).
-    bool upgrade_after_response(detail::exchange&, upgrade_callback) override { return false; }
+    /// After a 2xx to an extended CONNECT (RFC 8441) the stream becomes a tunnel.
+    bool upgrade_after_response(detail::exchange& x, upgrade_callback on_upgraded) override;
     void handler_returned(detail::exchange& x) override;
     void reset(detail::exchange& x) override;
 
   private:
+    friend class tunnel;
     struct item {
         detail::body_piece piece;  // the body bytes, unless a marker
         std::uint64_t sent = 0;    // of the piece, already framed
@@ -115,6 +121,7 @@ class stream final : public detail::exchange_protocol {
     };
 
     void start();
+    void start_tunnel();
     void refuse(int status, const char* reason);
     void run_buffered();
     void deliver_body();
@@ -142,7 +149,7 @@ class stream final : public detail::exchange_protocol {
     static constexpr std::size_t no_cookie = SIZE_MAX;
     std::size_t cookie_at_ = no_cookie; // the one cookie field in fields_
     std::string cookie_;                // its value, when crumbs were joined
-    std::string_view method_, path_, scheme_, authority_;
+    std::string_view method_, path_, scheme_, authority_, protocol_;
     std::size_t field_bytes_ = 0;
     int refused_status_ = 0;
     const char* refused_reason_ = "";
@@ -167,11 +174,14 @@ class stream final : public detail::exchange_protocol {
     bool has_body_ = false;   // the response was submitted with a data provider
     bool end_queued_ = false; // every body byte is in out_
     bool head_framed_ = false;
+    bool end_framed_ = false;
     bool deferred_ = false; // produce() answered DEFERRED: resume when there is more
     bool closed_ = false;
     bool finished_ = false;
     std::size_t markers_in_flight_ = 0; // completions in the connection's output
     std::shared_ptr<stream*> self_;     // weak handles for sources' wake-ups
+    upgrade_callback tunnel_wanted_;    // an extended CONNECT's upgrade, until its 2xx is queued
+    std::unique_ptr<tunnel> tunnel_;    // then the stream is this
 };
 
 } // namespace wharf::http2

@@ -41,6 +41,14 @@ bool valid_key(std::string_view key) noexcept {
 
 handshake_problem check_handshake(const request& r) noexcept {
     const header_view& h = r.headers();
+    if (r.version() == request::protocol_version::http2) {
+        // RFC 8441 §4, §5: an extended CONNECT; HTTP/2 has no Upgrade (nor a 426 without it).
+        if (r.method() != method::connect || r.connect_protocol() != "websocket")
+            return {400, "a WebSocket over HTTP/2 is an extended CONNECT (RFC 8441)"};
+        if (h.count("sec-websocket-version") != 1 || *h.get("sec-websocket-version") != "13")
+            return {400, "this server speaks WebSocket version 13"};
+        return {};
+    }
     if (!has_token(h, "Connection", "upgrade") || !has_token(h, "Upgrade", "websocket"))
         return {426, "this resource needs a WebSocket handshake"};
     // RFC 6455 §4.1: the handshake is a GET; HEAD reaches GET routes but cannot switch.

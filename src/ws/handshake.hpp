@@ -18,7 +18,8 @@ struct handshake_problem {
     std::string_view reason;
 };
 
-/// Checks method, version, Upgrade, Connection, Sec-WebSocket-Key and -Version.
+/// Checks method, version, Upgrade, Connection, Sec-WebSocket-Key and -Version; on HTTP/2,
+/// the extended CONNECT of RFC 8441 and Sec-WebSocket-Version.
 handshake_problem check_handshake(const request& r) noexcept;
 
 /// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key.

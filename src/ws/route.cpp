@@ -19,10 +19,8 @@ struct websocket_route {
         const auto problem = detail::ws::check_handshake(r);
         if (problem.status) {
             res.status(problem.status).body(std::string(problem.reason) + "\n", "text/plain");
-            if (problem.status == 426 && r.version() != request::protocol_version::http2) {
-                res.headers().set("Upgrade", "websocket");
-                res.headers().set("Sec-WebSocket-Version", "13");
-            }
+            if (problem.status == 426) res.headers().set("Upgrade", "websocket");
+            res.headers().set("Sec-WebSocket-Version", "13");
             return;
         }
         websocket_offer offer;
@@ -37,10 +35,14 @@ struct websocket_route {
         if (handlers->options.compression)
             deflate = detail::ws::negotiate_deflate(r.headers(),
                                                     handlers->options.compression_context_takeover);
-        res.status(101);
-        res.headers().set("Upgrade", "websocket");
-        res.headers().set("Sec-WebSocket-Accept",
-                          detail::ws::accept_key(*r.header("Sec-WebSocket-Key")));
+        if (r.version() == request::protocol_version::http2) {
+            res.status(200); // RFC 8441 §5: the stream is the WebSocket from here
+        } else {
+            res.status(101);
+            res.headers().set("Upgrade", "websocket");
+            res.headers().set("Sec-WebSocket-Accept",
+                              detail::ws::accept_key(*r.header("Sec-WebSocket-Key")));
+        }
         if (!offer.chosen_.empty()) res.headers().set("Sec-WebSocket-Protocol", offer.chosen_);
         if (deflate.enabled) res.headers().set("Sec-WebSocket-Extensions", deflate.response);
         s.upgrade([handlers = handlers, deflate = std::move(deflate),
@@ -55,8 +57,10 @@ struct websocket_route {
 };
 
 router& router::websocket(std::string_view pattern, websocket_handlers handlers) {
-    return get(pattern,
-               websocket_route{std::make_shared<const websocket_handlers>(std::move(handlers))});
+    // GET for HTTP/1.1's Upgrade, CONNECT for HTTP/2's extended CONNECT (RFC 8441).
+    return route({method::get, method::connect}, pattern,
+                 websocket_route{std::make_shared<const websocket_handlers>(std::move(handlers))},
+                 {});
 }
 
 } // namespace wharf

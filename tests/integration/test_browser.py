@@ -77,9 +77,13 @@ class BrowserTest(unittest.TestCase):
 
     def test_websocket_page_over_tls(self):
         """ws.html opens wss:// to /ws/echo: text, binary and a 120 kB message come back, and
-        Chromium's permessage-deflate offer is taken."""
+        Chromium's permessage-deflate offer is taken. The page came over HTTP/2, whose SETTINGS
+        allow extended CONNECT: Chromium opens its WebSockets on that connection (RFC 8441)."""
         c = certs()
-        srv = WharfServer(extra_args=c.server_args(), workers=1, tls=False)
+        log_dir = tempfile.mkdtemp(prefix="wharf-browser-")
+        log = os.path.join(log_dir, "access.log")
+        srv = WharfServer(extra_args=["--access-log", log, *c.server_args()], workers=1,
+                          tls=False)
         try:
             for name in ("ws.html", "style.css"):
                 shutil.copy(os.path.join(DEMO_SITE, name), os.path.join(srv.site, name))
@@ -90,9 +94,16 @@ class BrowserTest(unittest.TestCase):
                           r.stdout)
             self.assertRegex(r.stdout, r'<span id="echo-extensions">permessage-deflate[^<]*<')
             self.assertIn('<span id="echo-status">closed 1000</span>', r.stdout)
+
+            def logged():
+                with open(log) as f:
+                    return '"CONNECT /ws/echo HTTP/2.0" 200' in f.read()
+
+            self.assertTrue(wait_for(logged, 10), open(log).read())
             srv.stop()
         finally:
             srv.cleanup()
+            shutil.rmtree(log_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
