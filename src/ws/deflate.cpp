@@ -46,11 +46,17 @@ inflater::result inflater::inflate(std::string_view in, bool last, std::size_t b
             z.next_out = reinterpret_cast<Bytef*>(piece.data());
             z.avail_out = static_cast<uInt>(piece.size());
             const int rc = ::inflate(&z, Z_SYNC_FLUSH);
-            if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END) return result::corrupt;
+            // What came out before an error counts first: the answer must not depend on
+            // how the input was split.
             const std::size_t n = piece.size() - z.avail_out;
-            if (n > budget - std::min(budget, produced_)) return result::too_big;
+            const std::size_t room = budget - std::min(budget, produced_);
+            if (n > room) { // what fits is handed over first, as smaller pieces would have been
+                if (room > 0) out(context, {piece.data(), room});
+                return result::too_big;
+            }
             produced_ += n;
             if (n > 0) out(context, {piece.data(), n});
+            if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END) return result::corrupt;
             if (rc == Z_STREAM_END) {
                 // A block with BFINAL set (RFC 7692 §7.2.3.4): what follows starts a new
                 // stream. When nothing does, the tail belongs to the ended one: skip it.

@@ -12,6 +12,7 @@ bool valid_close_code(std::uint16_t code) noexcept {
 }
 
 bool reader::fail(std::uint16_t code, std::string_view reason) noexcept {
+    if (failure_) return false; // the first problem found is the answer
     failure_ = code;
     reason_ = reason;
     return false;
