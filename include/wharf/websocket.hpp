@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // WebSocket (RFC 6455) with permessage-deflate (RFC 7692), on an upgraded HTTP/1.1 connection
-// (plaintext or TLS). Routes are added with router::websocket.
+// (plaintext or TLS) or an HTTP/2 stream (RFC 8441). Routes are added with router::websocket.
 #pragma once
 
 #include <any>
@@ -166,7 +166,7 @@ class websocket_offer {
 
 /// The callbacks of a WebSocket route. All run on the connection's loop thread.
 struct websocket_handlers {
-    /// Before the 101: may look at the request (Origin, credentials, subprotocols). Returning
+    /// Before the 101 (HTTP/2: the 200): may look at the request (Origin, credentials, subprotocols). Returning
     /// false refuses the handshake with the response it built (403 when it set no status).
     std::function<bool(session&, websocket_offer&)> on_handshake;
     std::function<void(websocket&)> on_open;

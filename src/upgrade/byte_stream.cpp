@@ -7,9 +7,11 @@
 namespace wharf::detail {
 
 byte_stream::byte_stream(event_loop& loop, std::int64_t write_timeout_ms)
-    : loop_(loop),
-      state_(std::make_shared<upgraded_state>(upgraded_state{this, loop.shared_mailbox()})),
-      write_timeout_(write_timeout_ms), last_activity_(loop.now()) {}
+    : loop_(loop), state_(std::make_shared<upgraded_state>()), write_timeout_(write_timeout_ms),
+      last_activity_(loop.now()) {
+    state_->conn = this;
+    state_->loop = loop.shared_mailbox();
+}
 
 byte_stream::~byte_stream() {
     state_->conn = nullptr;

@@ -5,6 +5,7 @@
 // close callback and the shutdown stop token.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,9 +22,10 @@ namespace wharf::detail {
 
 class byte_stream;
 
-/// What an upgraded_stream points at: the carrier while it is open, null after.
+/// What an upgraded_stream points at: the carrier while it is open, null after. Handles on
+/// other threads look at `conn` to refuse posts early, hence atomic.
 struct upgraded_state {
-    byte_stream* conn = nullptr;
+    std::atomic<byte_stream*> conn = nullptr;
     std::shared_ptr<mailbox> loop;
 };
 

@@ -10,7 +10,10 @@
 namespace wharf::detail {
 namespace {
 
-constexpr std::size_t read_buffer_size = 16384;
+// The read buffer starts small (an idle connection holds little) and grows while reads fill
+// it, up to a size that holds a 64 KiB frame whole; it shrinks back when traffic is light.
+constexpr std::size_t small_read_buffer = 1024;
+constexpr std::size_t large_read_buffer = 65536 + ws::max_head_size;
 constexpr std::size_t coalesce_limit = 65536; // small frames share a chunk up to this size
 constexpr std::size_t max_iov = 256;          // chunks per write
 constexpr std::size_t kept_message_capacity = 65536;
@@ -41,8 +44,8 @@ ws_connection::ws_connection(upgraded_stream stream,
       handlers_(std::move(handlers)), options_(handlers_->options), deflate_(std::move(deflate)),
       inflater_(deflate_.enabled ? std::make_unique<ws::inflater>(!deflate_.client_context_takeover)
                                  : nullptr),
-      reader_(options_.max_message_size, inflater_.get()), subprotocol_(std::move(subprotocol)),
-      context_(std::move(context)), facade_(this) {}
+      reader_(options_.max_message_size, inflater_.get(), large_read_buffer),
+      subprotocol_(std::move(subprotocol)), context_(std::move(context)), facade_(this) {}
 
 ws_connection::~ws_connection() = default;
 
@@ -53,7 +56,7 @@ std::int64_t ws_connection::now_ms() const noexcept {
 }
 
 void ws_connection::start() {
-    in_ = std::make_unique<char[]>(read_buffer_size);
+    resize_read_buffer(small_read_buffer);
     last_received_ = now_ms();
     // The stream owns the connection from here: its close callback holds the last reference.
     stream_.on_close([self = shared_from_this()](std::error_code) { self->finish(); });
@@ -83,7 +86,7 @@ void ws_connection::read() {
         return;
     reading_ = true;
     stream_.read_some(
-        {in_.get() + in_size_, read_buffer_size - in_size_},
+        {in_.get() + in_size_, in_capacity_ - in_size_},
         [self = shared_from_this()](std::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
@@ -97,6 +100,7 @@ void ws_connection::on_read(std::error_code ec, std::size_t n) {
     }
     last_received_ = now_ms();
     ping_sent_ = 0; // any byte shows the client is there
+    const bool filled = in_size_ + n == in_capacity_;
     in_size_ += n;
     const std::size_t used = reader_.feed(in_.get(), in_size_, *this);
     in_size_ -= used;
@@ -105,7 +109,18 @@ void ws_connection::on_read(std::error_code ec, std::size_t n) {
         fail(reader_.failure(), reader_.failure_reason());
         return;
     }
+    if (filled && in_capacity_ < large_read_buffer)
+        resize_read_buffer(std::min(in_capacity_ * 4, large_read_buffer));
+    else if (in_size_ == 0 && n < small_read_buffer / 2 && in_capacity_ > small_read_buffer)
+        resize_read_buffer(small_read_buffer);
     read();
+}
+
+void ws_connection::resize_read_buffer(std::size_t capacity) {
+    auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+    if (in_size_ > 0) std::memcpy(bigger.get(), in_.get(), in_size_);
+    in_ = std::move(bigger);
+    in_capacity_ = capacity;
 }
 
 void ws_connection::on_data(std::string_view piece, bool text, bool last) {
@@ -333,7 +348,7 @@ void ws_connection::send_close(std::uint16_t code, std::string_view reason) {
         payload[0] = static_cast<char>(code >> 8);
         payload[1] = static_cast<char>(code & 0xFF);
         reason = cut_utf8(reason, ws::max_control_payload - 2);
-        std::memcpy(payload + 2, reason.data(), reason.size());
+        if (!reason.empty()) std::memcpy(payload + 2, reason.data(), reason.size());
         size = 2 + reason.size();
     }
     fragmenting_ = false;

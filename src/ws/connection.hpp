@@ -70,6 +70,7 @@ class ws_connection final : public ws::reader_sink,
 
     void read();
     void on_read(std::error_code ec, std::size_t n);
+    void resize_read_buffer(std::size_t capacity);
     /// Checks the limits for `bytes` more; nullopt when they may be queued.
     std::optional<ws_send_status> refuse(std::size_t bytes);
     ws_send_status admitted() noexcept;
@@ -113,7 +114,8 @@ class ws_connection final : public ws::reader_sink,
 
     // Receiving.
     std::unique_ptr<char[]> in_;
-    std::size_t in_size_ = 0; // bytes held: the start of a frame head not yet complete
+    std::size_t in_capacity_ = 0;
+    std::size_t in_size_ = 0; // bytes held: a frame head not yet complete, or a held frame
     std::string message_;     // a message being assembled
     bool reading_ = false;    // a read is pending
     bool paused_ = false;     // by the application

@@ -66,6 +66,15 @@ void unmask(char* data, std::size_t n, const std::uint8_t mask[4], std::uint64_t
     std::uint64_t word_key;
     std::memcpy(&word_key, key, 8);
     std::size_t i = 0;
+    // Vector extensions (GCC and Clang): 32 bytes a step where the target has the registers.
+    using v32 = std::uint64_t __attribute__((vector_size(32)));
+    const v32 wide_key = {word_key, word_key, word_key, word_key};
+    for (; i + 32 <= n; i += 32) {
+        v32 block;
+        std::memcpy(&block, data + i, 32);
+        block ^= wide_key;
+        std::memcpy(data + i, &block, 32);
+    }
     for (; i + 8 <= n; i += 8) {
         std::uint64_t word;
         std::memcpy(&word, data + i, 8);

@@ -30,6 +30,8 @@ std::size_t reader::feed(char* data, std::size_t size, reader_sink& sink) {
                 fail(1002, "bad frame length");
                 break;
             }
+            const std::uint64_t whole = static_cast<std::uint64_t>(n) + head.length;
+            if (whole <= hold_below_ && whole > size - at) break; // held: the rest is coming
             at += static_cast<std::size_t>(n);
             if (!start_frame(head)) break;
             if (frame_left_ > 0) continue;

@@ -31,12 +31,14 @@ class reader_sink {
 class reader {
   public:
     /// `inflate`: the connection's inflater when permessage-deflate was negotiated, else null.
-    reader(std::size_t max_message_size, inflater* inflate) noexcept
-        : max_message_(max_message_size), inflate_(inflate) {}
+    /// `hold_below`: a frame of at most this many bytes (head included) is taken only once it
+    /// is all there, so that it can be handed over in one piece from the caller's buffer.
+    reader(std::size_t max_message_size, inflater* inflate, std::size_t hold_below = 0) noexcept
+        : max_message_(max_message_size), inflate_(inflate), hold_below_(hold_below) {}
 
     /// Consumes what it can of `data`, unmasking payload in place, and returns how much. The
-    /// rest (part of a frame head) must be given again with more bytes after it. Stops after a
-    /// close frame and at the first violation (failure() then says which).
+    /// rest (part of a frame head, or a held frame) must be given again with more bytes after
+    /// it. Stops after a close frame and at the first violation (failure() then says which).
     std::size_t feed(char* data, std::size_t size, reader_sink& sink);
 
     /// The close code a violation calls for (1002, 1007 or 1009); 0 while there is none.
@@ -54,6 +56,7 @@ class reader {
 
     std::size_t max_message_;
     inflater* inflate_;
+    std::size_t hold_below_;
     frame_head head_{};
     std::uint64_t frame_left_ = 0; // payload bytes of the current frame still to come
     std::uint64_t frame_at_ = 0;   // payload bytes of the current frame seen (for the mask)
