@@ -166,8 +166,9 @@ class websocket_offer {
 
 /// The callbacks of a WebSocket route. All run on the connection's loop thread.
 struct websocket_handlers {
-    /// Before the 101 (HTTP/2: the 200): may look at the request (Origin, credentials, subprotocols). Returning
-    /// false refuses the handshake with the response it built (403 when it set no status).
+    /// Before the 101 (HTTP/2: the 200): may look at the request (Origin, credentials,
+    /// subprotocols). Returning false refuses the handshake with the response it built (403
+    /// when it set no status).
     std::function<bool(session&, websocket_offer&)> on_handshake;
     std::function<void(websocket&)> on_open;
     /// A whole message (text already checked as UTF-8).
