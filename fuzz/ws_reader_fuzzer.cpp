@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target: the WebSocket frame reader (ws::reader) alone. The first input byte picks
 // the options: bit 0 an inflater (permessage-deflate), bit 1 its context takeover, bit 2 a
-// small max message size (1024, else 16 MiB), bits 3-7 seed the piece sizes. The rest is the
+// small max message size (1024, else 16 MiB), bit 3 holds frames of up to 300 bytes until they
+// are whole (the connection's hold_below), bits 4-7 seed the piece sizes. The rest is the
 // client's bytes, fed at once and in pieces as ws_connection::on_read does (what a call leaves
 // unconsumed is given again with more bytes after it); both runs must agree.
 //
 // Invariants checked (any failure aborts): consumed <= offered; while it goes on, only part of
-// a frame head (< 14 bytes) is left over; failure codes only 1002, 1007 or 1009, with a
-// reason; text messages, pieces put together, are valid UTF-8 by an independent decoder (and
+// a frame head (< 14 bytes) or a held frame is left over; failure codes only 1002, 1007 or 1009,
+// with a reason; text messages, pieces put together, are valid UTF-8 by an independent decoder (and
 // every prefix is, so fail-fast holds); a message's size never passes the max; control
 // payloads are at most 125 bytes and close payloads are never one byte long; after failure()
 // or closed() nothing more is consumed nor reported. Each call sees a heap buffer of exactly
 // its bytes, so ASan traps any over-read.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -139,10 +141,11 @@ struct outcome {
     std::size_t consumed = 0;
 };
 
-outcome run(const char* data, std::size_t len, std::size_t max, int inflate_opt, splitmix* rng) {
+outcome run(const char* data, std::size_t len, std::size_t max, int inflate_opt, std::size_t hold,
+            splitmix* rng) {
     std::unique_ptr<ws::inflater> inf;
     if (inflate_opt) inf = std::make_unique<ws::inflater>(inflate_opt == 1);
-    ws::reader rd(max, inf.get());
+    ws::reader rd(max, inf.get(), hold);
     checking_sink sink(max);
     std::string buf; // the unconsumed tail, then the next piece
     std::size_t fed = 0;
@@ -173,7 +176,7 @@ outcome run(const char* data, std::size_t len, std::size_t max, int inflate_opt,
             FUZZ_CHECK(rd.feed(more.get(), buf.size(), sink) == 0);
             break;
         }
-        FUZZ_CHECK(buf.size() < ws::max_head_size);
+        FUZZ_CHECK(buf.size() < std::max(ws::max_head_size, hold));
         if (fed == len) break;
     }
     out.events = std::move(sink.events);
@@ -192,13 +195,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const char* in = reinterpret_cast<const char*>(data + 1);
     const std::size_t len = size - 1;
 
-    std::uint64_t seed = 1469598103934665603ULL ^ (opt >> 3);
+    const std::size_t hold = (opt & 8) ? 300 : 0;
+    std::uint64_t seed = 1469598103934665603ULL ^ (opt >> 4);
     for (std::size_t i = 0; i < len; ++i)
         seed = (seed ^ data[1 + i]) * 1099511628211ULL;
     splitmix rng{seed};
 
-    const outcome once = run(in, len, max, inflate_opt, nullptr);
-    const outcome split = run(in, len, max, inflate_opt, &rng);
+    const outcome once = run(in, len, max, inflate_opt, hold, nullptr);
+    const outcome split = run(in, len, max, inflate_opt, hold, &rng);
     FUZZ_CHECK(once.failure == split.failure);
     FUZZ_CHECK(once.closed == split.closed);
     FUZZ_CHECK(once.events == split.events);

@@ -56,12 +56,9 @@ const tls_info* tunnel::tls() const noexcept {
 // -- writes ---------------------------------------------------------------------------------
 
 void tunnel::write(std::span<const std::string_view> buffers, bool, io_callback done) {
-    const auto fail = [&](errc e) {
-        loop_.defer([done = std::move(done), e] { done(make_error_code(e), 0); });
-    };
-    if (closed_ || fin_sent_) return fail(errc::closed);
-    if (write_ && write_->pieces > 0) return fail(errc::busy);
-    if (buffers.size() > IOV_MAX) return fail(errc::invalid_argument);
+    if (closed_ || fin_sent_) return refuse_later(std::move(done), errc::closed);
+    if (write_ && write_->pieces > 0) return refuse_later(std::move(done), errc::busy);
+    if (buffers.size() > IOV_MAX) return refuse_later(std::move(done), errc::invalid_argument);
     write_ = std::make_shared<write_op>();
     write_->done = std::move(done);
     write_->loop = &loop_;
@@ -88,12 +85,9 @@ void tunnel::wrote_some() {
 // -- reads ----------------------------------------------------------------------------------
 
 void tunnel::read(std::span<char> buffer, io_callback done) {
-    const auto fail = [&](errc e) {
-        loop_.defer([done = std::move(done), e] { done(make_error_code(e), 0); });
-    };
-    if (closed_ || fin_sent_) return fail(errc::closed);
-    if (on_read_) return fail(errc::busy);
-    if (buffer.empty()) return fail(errc::invalid_argument);
+    if (closed_ || fin_sent_) return refuse_later(std::move(done), errc::closed);
+    if (on_read_) return refuse_later(std::move(done), errc::busy);
+    if (buffer.empty()) return refuse_later(std::move(done), errc::invalid_argument);
     read_into_ = buffer;
     on_read_ = std::move(done);
     try_read();

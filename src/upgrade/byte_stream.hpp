@@ -16,6 +16,7 @@
 
 #include "loop/event_loop.hpp"
 #include "wharf/address.hpp"
+#include "wharf/error.hpp"
 #include "wharf/upgrade.hpp"
 
 namespace wharf::detail {
@@ -56,6 +57,10 @@ class byte_stream {
     const std::shared_ptr<upgraded_state>& state() const noexcept { return state_; }
 
   protected:
+    /// Completes `done` with `e` and no bytes, later on the loop (a refused read or write).
+    void refuse_later(io_callback done, errc e) {
+        loop_.defer([done = std::move(done), e] { done(make_error_code(e), 0); });
+    }
     /// Re-arms the carrier's timer for its earliest deadline (see earliest_deadline).
     virtual void refresh_timer() = 0;
     /// The earliest of the alarm, the idle deadline and, while `writing`, the write deadline;

@@ -84,12 +84,9 @@ void raw_connection::on_io(std::uint32_t events) {
 // -- writes ---------------------------------------------------------------------------------
 
 void raw_connection::write(std::span<const std::string_view> buffers, bool all, io_callback done) {
-    const auto fail = [&](errc e) {
-        loop_.defer([done = std::move(done), e] { done(make_error_code(e), 0); });
-    };
-    if (closed_ || fin_wanted_) return fail(errc::closed);
-    if (on_written_) return fail(errc::busy);
-    if (buffers.size() > IOV_MAX) return fail(errc::invalid_argument);
+    if (closed_ || fin_wanted_) return refuse_later(std::move(done), errc::closed);
+    if (on_written_) return refuse_later(std::move(done), errc::busy);
+    if (buffers.size() > IOV_MAX) return refuse_later(std::move(done), errc::invalid_argument);
     iov_.clear();
     for (std::string_view b : buffers)
         if (!b.empty()) iov_.push_back({const_cast<char*>(b.data()), b.size()});
@@ -144,12 +141,9 @@ void raw_connection::complete_write(std::error_code ec) {
 // -- reads ----------------------------------------------------------------------------------
 
 void raw_connection::read(std::span<char> buffer, io_callback done) {
-    const auto fail = [&](errc e) {
-        loop_.defer([done = std::move(done), e] { done(make_error_code(e), 0); });
-    };
-    if (closed_ || lingering_) return fail(errc::closed);
-    if (on_read_) return fail(errc::busy);
-    if (buffer.empty()) return fail(errc::invalid_argument);
+    if (closed_ || lingering_) return refuse_later(std::move(done), errc::closed);
+    if (on_read_) return refuse_later(std::move(done), errc::busy);
+    if (buffer.empty()) return refuse_later(std::move(done), errc::invalid_argument);
     read_into_ = buffer;
     on_read_ = std::move(done);
     try_read();

@@ -18,6 +18,16 @@ bool reader::fail(std::uint16_t code, std::string_view reason) noexcept {
     return false;
 }
 
+bool reader::holdable(const frame_head& head) const noexcept {
+    // Binary and uncompressed only: text is checked as it arrives (fail fast, RFC 6455 §8.1),
+    // and a violation in the head must be answered now.
+    if (head.rsv1 || head.rsv2 || head.rsv3 || !head.masked) return false;
+    const std::uint64_t so_far = head.op == op_binary ? 0 : message_size_;
+    if (so_far + head.length > max_message_) return false;
+    if (head.op == op_binary) return !in_message_;
+    return head.op == op_continuation && in_message_ && !text_ && !compressed_;
+}
+
 std::size_t reader::feed(char* data, std::size_t size, reader_sink& sink) {
     std::size_t at = 0;
     while (!failure_ && !closed_) {
@@ -31,7 +41,8 @@ std::size_t reader::feed(char* data, std::size_t size, reader_sink& sink) {
                 break;
             }
             const std::uint64_t whole = static_cast<std::uint64_t>(n) + head.length;
-            if (whole <= hold_below_ && whole > size - at) break; // held: the rest is coming
+            if (whole <= hold_below_ && whole > size - at && holdable(head))
+                break; // held: the rest is coming
             at += static_cast<std::size_t>(n);
             if (!start_frame(head)) break;
             if (frame_left_ > 0) continue;

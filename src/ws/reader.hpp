@@ -31,8 +31,9 @@ class reader_sink {
 class reader {
   public:
     /// `inflate`: the connection's inflater when permessage-deflate was negotiated, else null.
-    /// `hold_below`: a frame of at most this many bytes (head included) is taken only once it
-    /// is all there, so that it can be handed over in one piece from the caller's buffer.
+    /// `hold_below`: an uncompressed binary frame of at most this many bytes (head included) is
+    /// taken only once it is all there, so that it can be handed over in one piece from the
+    /// caller's buffer.
     reader(std::size_t max_message_size, inflater* inflate, std::size_t hold_below = 0) noexcept
         : max_message_(max_message_size), inflate_(inflate), hold_below_(hold_below) {}
 
@@ -49,6 +50,7 @@ class reader {
 
   private:
     bool start_frame(const frame_head& head);
+    bool holdable(const frame_head& head) const noexcept;
     bool payload(char* data, std::size_t n, bool frame_done, reader_sink& sink);
     bool deliver(std::string_view piece, bool last, reader_sink& sink);
     bool control_done(reader_sink& sink);

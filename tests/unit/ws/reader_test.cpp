@@ -744,6 +744,16 @@ TEST_P(WsReaderRows, Feed) {
     for (std::size_t k = 0; k < n; ++k)
         cuts[k] = k + 1;
     expect_outcome(r, run_reader(r.input, cuts, r.max, r.mode), "one byte at a time");
+    if (::testing::Test::HasFailure()) return;
+
+    // Holding frames of up to 300 bytes until they are whole changes nothing but the pieces.
+    for (std::size_t k = 0; k <= n; ++k) {
+        if (n > 2048 && k > 64 && k + 64 < n && k % 997 != 0) continue;
+        expect_outcome(r, run_reader(r.input, {k}, r.max, r.mode, 300),
+                       "holding, split at " + std::to_string(k));
+        if (::testing::Test::HasFailure()) return;
+    }
+    expect_outcome(r, run_reader(r.input, cuts, r.max, r.mode, 300), "holding, byte by byte");
 }
 
 std::string row_name(const ::testing::TestParamInfo<row>& info) {
@@ -809,6 +819,30 @@ TEST(WsReader, DeliversPiecesAsTheyArrive) {
     EXPECT_EQ(rd.feed(buf.data(), buf.size(), sink), in.size() - 500);
     ASSERT_EQ(sink.events.size(), 1u);
     EXPECT_EQ(sink.events[0].payload, pattern(1000));
+}
+
+// A frame within hold_below is taken only once it is all there, and then in one piece from
+// the caller's buffer; a larger one streams as before.
+TEST(WsReader, HeldFrameComesInOnePiece) {
+    struct counting_sink final : ws::reader_sink {
+        std::vector<std::string> pieces;
+        void on_data(std::string_view piece, bool, bool) override { pieces.emplace_back(piece); }
+        void on_control(std::uint8_t, std::string_view) override {}
+    };
+    const std::string in = frame(op_binary, pattern(1000)) + frame(op_text, pattern(3000));
+    for (std::size_t k = 1; k < in.size(); ++k) {
+        ws::reader rd(default_max, nullptr, 2000);
+        counting_sink sink;
+        std::string buf = in.substr(0, k);
+        const std::size_t used = rd.feed(buf.data(), buf.size(), sink);
+        buf.erase(0, used);
+        buf += in.substr(k);
+        EXPECT_EQ(rd.feed(buf.data(), buf.size(), sink), buf.size()) << k;
+        ASSERT_GE(sink.pieces.size(), 2u) << k;
+        EXPECT_EQ(sink.pieces[0], pattern(1000)) << "the held frame, split at " << k;
+        const bool splits_second = k > 1016 && k < 1016 + 3000; // inside its payload
+        EXPECT_EQ(sink.pieces.size(), splits_second ? 3u : 2u) << k;
+    }
 }
 
 // A head cut short is left unconsumed, whatever part of it has arrived.

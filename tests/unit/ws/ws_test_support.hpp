@@ -188,12 +188,13 @@ struct outcome {
 /// Feeds `input` in pieces ending at `cuts` (ascending, each <= size) and then the rest, as the
 /// connection does: what a call leaves unconsumed is given again with the next piece after it.
 /// It stops feeding after a failure or a close frame, as the connection stops reading.
+/// `hold_below`: the reader's option (frames up to that size are taken only whole).
 inline outcome run_reader(std::string_view input, const std::vector<std::size_t>& cuts,
-                          std::size_t max_message, inflate_mode mode) {
+                          std::size_t max_message, inflate_mode mode, std::size_t hold_below = 0) {
     std::unique_ptr<ws::inflater> inf;
     if (mode != inflate_mode::none)
         inf = std::make_unique<ws::inflater>(mode == inflate_mode::reset_each_message);
-    ws::reader rd(max_message, inf.get());
+    ws::reader rd(max_message, inf.get(), hold_below);
     recording_sink sink;
     outcome out;
     std::string buf;
@@ -207,9 +208,9 @@ inline outcome run_reader(std::string_view input, const std::vector<std::size_t>
         if (used > buf.size()) return;
         out.consumed += used;
         buf.erase(0, used);
-        // While it can go on, only part of a frame head is left over.
+        // While it can go on, only part of a frame head (or a held frame) is left over.
         if (!rd.failure() && !rd.closed()) {
-            EXPECT_LT(buf.size(), ws::max_head_size);
+            EXPECT_LT(buf.size(), std::max(ws::max_head_size, hold_below));
         }
     };
     for (std::size_t c : cuts)
