@@ -9,6 +9,7 @@ stream's flow control. Frames are written and read by hand (ws_frames) inside DA
 """
 
 import os
+import signal
 import struct
 import time
 import unittest
@@ -16,7 +17,7 @@ import zlib
 
 from h2_client import CANCEL, DATA, H2Client, NO_ERROR
 from tls_certs import certs
-from wharf_server import SharedServerTestCase
+from wharf_server import SharedServerTestCase, WharfServer
 import ws_frames
 from ws_frames import BINARY, CLOSE, PING, PONG, TEXT, close_frame, deflate_message, frame
 
@@ -58,23 +59,8 @@ class H2WebSocket(ws_frames.Connection):
         return True
 
 
-class WebSocketOverHttp2(SharedServerTestCase):
-    WORKERS = 1
-
-    @classmethod
-    def setUpClass(cls):
-        cls.EXTRA_ARGS = certs().server_args()
-        super().setUpClass()
-
-    def clients(self):
-        """An h2c client and an h2-on-TLS client, each closed after the test."""
-        out = []
-        for make in (lambda: H2Client.h2c(self.server.port),
-                     lambda: H2Client.tls(self.server.tls_port, certs().ca)):
-            c = make()
-            self.addCleanup(c.close)
-            out.append(c)
-        return out
+class ExtendedConnect:
+    """Opening WebSockets with an extended CONNECT (a mixin for the test cases)."""
 
     def connect(self, c, path="/ws/echo", extra=(), version="13", protocol="websocket",
                 scheme=None):
@@ -96,6 +82,25 @@ class WebSocketOverHttp2(SharedServerTestCase):
         self.assertEqual(s.status, 200, s)
         self.assertFalse(s.headers_end_stream, "a 2xx to CONNECT must leave the stream open")
         return H2WebSocket(c, sid, s)
+
+
+class WebSocketOverHttp2(ExtendedConnect, SharedServerTestCase):
+    WORKERS = 1
+
+    @classmethod
+    def setUpClass(cls):
+        cls.EXTRA_ARGS = certs().server_args()
+        super().setUpClass()
+
+    def clients(self):
+        """An h2c client and an h2-on-TLS client, each closed after the test."""
+        out = []
+        for make in (lambda: H2Client.h2c(self.server.port),
+                     lambda: H2Client.tls(self.server.tls_port, certs().ca)):
+            c = make()
+            self.addCleanup(c.close)
+            out.append(c)
+        return out
 
     # -- the handshake -------------------------------------------------------------------------
 
@@ -228,6 +233,26 @@ class WebSocketOverHttp2(SharedServerTestCase):
         ws.send(b"", end_stream=True)
         self.assertTrue(ws.stream_ended())
         self.assertEqual(c.get("/plaintext").status, 200)
+
+
+class WebSocketOverHttp2Shutdown(ExtendedConnect, unittest.TestCase):
+    def test_graceful_shutdown_closes_with_1001_then_goaway(self):
+        srv = WharfServer(workers=1)
+        srv.start()
+        try:
+            c = H2Client.h2c(srv.port)
+            self.addCleanup(c.close)
+            ws = self.open(c)
+            ws.send(frame(TEXT, "before"))
+            self.assertEqual(ws.recv_message(), (TEXT, b"before"))
+            srv.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(ws.expect_close(), 1001)
+            ws.send(close_frame(1001), end_stream=True)
+            self.assertTrue(ws.stream_ended())
+            self.assertEqual(srv.proc.wait(timeout=10), 0)
+            self.assertIsNotNone(c.goaway)
+        finally:
+            srv.cleanup()
 
 
 if __name__ == "__main__":
