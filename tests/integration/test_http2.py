@@ -31,6 +31,7 @@ from h2_client import (
     HEADERS,
     NO_ERROR,
     PING,
+    PRIORITY,
     PROTOCOL_ERROR,
     REFUSED_STREAM,
     RST_STREAM,
@@ -620,6 +621,48 @@ class RequestBodyTest(Http2Case):
         c.send_headers(sid, c.request_fields("POST", "/echo", headers=[("content-length", "3")]))
         c.send_data(sid, b"12345")
         self.assert_stream_error(c, sid)
+
+    # -- priorities (RFC 9113 §5.3): deprecated, but the frames are still checked (so nghttp2
+    # keeps RFC 7540's scheme: with SETTINGS_NO_RFC7540_PRIORITIES it skips PRIORITY frames
+    # unread, and a stream depending on itself would go unanswered)
+
+    def test_priority_frame_depending_on_itself_is_a_stream_error(self):
+        c = self.h2c()
+        sid = c.new_stream_id()
+        c.send_frame(PRIORITY, 0, sid, struct.pack("!IB", sid, 15))
+        s = c.stream(sid)
+        c.read_until(lambda: s.reset is not None or c.goaway is not None)
+        if c.goaway is None:
+            self.assertEqual(s.reset, PROTOCOL_ERROR, s)
+        else:
+            self.assertEqual(c.goaway[1], PROTOCOL_ERROR)
+
+    def test_headers_depending_on_themselves_are_an_error(self):
+        c = self.h2c()
+        sid = c.new_stream_id()
+        block = struct.pack("!IB", sid, 15) + c.encode(c.request_fields("GET", "/plaintext"))
+        c.send_raw(frame_bytes(HEADERS, END_HEADERS | END_STREAM | 0x20, sid, block))
+        s = c.stream(sid)
+        c.read_until(lambda: s.reset is not None or c.goaway is not None)
+        if c.goaway is None:
+            self.assertEqual(s.reset, PROTOCOL_ERROR, s)
+        else:
+            self.assertEqual(c.goaway[1], PROTOCOL_ERROR)
+        self.assertIsNone(s.headers, "no response to a malformed HEADERS")
+
+    def test_priority_frames_are_otherwise_ignored(self):
+        # On an idle stream, on one's own closed stream, and in a HEADERS frame: no effect.
+        c = self.h2c()
+        c.send_frame(PRIORITY, 0, 101, struct.pack("!IB", 0x80000000 | 3, 200))
+        sid = c.new_stream_id()
+        block = struct.pack("!IB", 0, 255) + c.encode(c.request_fields("GET", "/plaintext"))
+        c.send_raw(frame_bytes(HEADERS, END_HEADERS | END_STREAM | 0x20, sid, block))
+        s = c.wait_stream(sid)
+        self.assertEqual((s.status, bytes(s.data)), (200, b"Hello, World!"))
+        c.send_frame(PRIORITY, 0, sid, struct.pack("!IB", 0, 1))
+        follow = c.get("/plaintext")
+        self.assertEqual(follow.status, 200)
+        self.assertIsNone(c.goaway)
 
     def test_body_over_max_body_size_declared(self):
         # 9 MiB declared against the 8 MiB --max-body-size: a 413 (RFC 9110 §15.5.14), whole,
