@@ -44,7 +44,7 @@ std::size_t head_size_bound(const response& res, const head_options& opt) noexce
     std::size_t n = 9 + 3 + 1 + res.reason().size() + 2; // "HTTP/1.1 200 OK\r\n"
     n += opt.date_line.size() + 8 + opt.server_name.size() + 2;
     n += 16 + 20 + 2; // Content-Length
-    n += 24;          // Connection: keep-alive / close
+    n += 32;          // Connection: keep-alive / close, and ", upgrade"
     res.headers().for_each([&](std::string_view name, std::string_view value) {
         n += name.size() + 2 + value.size() + 2;
     });
@@ -63,10 +63,12 @@ char* write_head(char* out, const response& res, const head_options& opt) noexce
 
     bool user_date = false;
     bool user_server = false;
+    bool offers_upgrade = false; // an Upgrade field (426, or an offer on a 200)
     res.headers().for_each([&](std::string_view name, std::string_view) {
         if (server_owned(name)) return;
         if (name.size() == 4 && iequals(name, "date")) user_date = true;
         if (name.size() == 6 && iequals(name, "server")) user_server = true;
+        if (name.size() == 7 && iequals(name, "upgrade")) offers_upgrade = true;
     });
     if (!user_date) out = put(out, opt.date_line);
     if (!user_server && !opt.server_name.empty()) {
@@ -88,12 +90,16 @@ char* write_head(char* out, const response& res, const head_options& opt) noexce
         out = put_uint(out, opt.body_length);
         out = put(out, "\r\n");
     }
+    // RFC 9110 §7.8: a sender of Upgrade also sends the "upgrade" connection option.
     if (opt.upgrade) {
         out = put(out, "Connection: Upgrade\r\n");
     } else if (!opt.keep_alive) {
-        out = put(out, "Connection: close\r\n");
+        out = put(out, offers_upgrade ? "Connection: close, upgrade\r\n" : "Connection: close\r\n");
     } else if (opt.http10) {
-        out = put(out, "Connection: keep-alive\r\n");
+        out = put(out, offers_upgrade ? "Connection: keep-alive, upgrade\r\n"
+                                      : "Connection: keep-alive\r\n");
+    } else if (offers_upgrade) {
+        out = put(out, "Connection: upgrade\r\n");
     }
     return put(out, "\r\n");
 }

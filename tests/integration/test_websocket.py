@@ -111,9 +111,21 @@ class HandshakeTest(WebSocketTestCase):
         self.assertEqual(fields["sec-websocket-version"], "13")
 
     def test_plain_get_is_426_with_upgrade(self):
+        # RFC 9110 §15.5.22 and §7.8: Upgrade names the protocol, Connection carries "upgrade".
         status, fields = self.refused(b"GET /ws/echo HTTP/1.1\r\nHost: x\r\n\r\n")
         self.assertEqual(status, 426)
         self.assertEqual(fields["upgrade"], "websocket")
+        self.assertIn("upgrade", fields["connection"].lower())
+        status, fields = self.refused(wf.handshake_request(version="8")[0])
+        self.assertEqual((status, fields["upgrade"]), (426, "websocket"))
+        self.assertIn("upgrade", fields["connection"].lower())
+
+    def test_head_with_the_upgrade_fields_is_426(self):
+        # RFC 6455 §4.1: the handshake is a GET; HEAD reaches GET routes but cannot switch.
+        request = wf.handshake_request()[0].replace(b"GET ", b"HEAD ", 1)
+        status, fields = self.refused(request)
+        self.assertEqual(status, 426)
+        self.assertNotIn("sec-websocket-accept", fields)
 
     def test_bad_keys_are_400(self):
         for key in ["", "short", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZR==",

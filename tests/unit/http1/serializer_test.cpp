@@ -130,6 +130,27 @@ std::vector<row> make_rows() {
          },
          [](head_options& o) { o.body_length = 3; },
          "HTTP/1.1 200 OK\r\n" + d + "Server: wharf\r\nX-Keep: yes\r\nContent-Length: 3\r\n\r\n"},
+        {"an Upgrade field brings the upgrade option (RFC 9110 §7.8)",
+         [](response& r) {
+             r.status(426);
+             r.set_header("Upgrade", "websocket");
+         },
+         defaults,
+         "HTTP/1.1 426 Upgrade Required\r\n" + d +
+             "Server: wharf\r\nUpgrade: websocket\r\nContent-Length: 0\r\n"
+             "Connection: upgrade\r\n\r\n"},
+        {"an Upgrade field on a closing answer",
+         [](response& r) { r.set_header("upgrade", "h2c"); },
+         [](head_options& o) { o.keep_alive = false; },
+         "HTTP/1.1 200 OK\r\n" + d +
+             "Server: wharf\r\nupgrade: h2c\r\nContent-Length: 0\r\n"
+             "Connection: close, upgrade\r\n\r\n"},
+        {"an Upgrade field on HTTP/1.0 keep-alive",
+         [](response& r) { r.set_header("Upgrade", "websocket"); },
+         [](head_options& o) { o.http10 = true; },
+         "HTTP/1.1 200 OK\r\n" + d +
+             "Server: wharf\r\nUpgrade: websocket\r\nContent-Length: 0\r\n"
+             "Connection: keep-alive, upgrade\r\n\r\n"},
         {"Connection set by the user does not replace close",
          [](response& r) { r.set_header("Connection", "keep-alive"); },
          [](head_options& o) { o.keep_alive = false; },
