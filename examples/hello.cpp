@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The README's example: a server with two routes, stopped by Ctrl-C.
+// The README's example: a server with two routes and a WebSocket echo, stopped by Ctrl-C.
 #include <csignal>
 #include <wharf/wharf.hpp>
 
@@ -17,6 +17,9 @@ int main() {
             if (c >= '0' && c <= '9') total += c - '0';
         s.response().content_type("application/json").format("{{\"sum\":{}}}", total);
     });
+    wharf::websocket_handlers ws; // WebSocket over HTTP/1.1 and HTTP/2
+    ws.on_message = [](wharf::websocket& w, std::string_view m, wharf::ws_kind k) { w.send(m, k); };
+    srv.routes().websocket("/ws", std::move(ws));
 
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
