@@ -33,6 +33,19 @@ def spki_sha256(cert_path):
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
+# Headless Chromium's virtual time does not wait for WebSockets, only for fetches: the page
+# under test keeps one pending (a long GET /wait) until the echo socket has closed, so the DOM is
+# dumped after the round trip however slow the server is (an ASan build).
+HOLD_UNTIL_CLOSED = """
+const hold = new AbortController();
+fetch("/wait?ms=60000", {signal: hold.signal}).catch(() => {});
+const status = document.getElementById("echo-status");
+new MutationObserver(() => {
+  if (/^(closed|error)/.test(status.textContent)) hold.abort();
+}).observe(status, {childList: true, characterData: true, subtree: true});
+"""
+
+
 def run_chromium(c, url):
     """Headless Chromium's DOM of `url` once the page settled, trusting the test server's key."""
     profile = tempfile.mkdtemp(prefix="wharf-chromium-")
@@ -85,8 +98,11 @@ class BrowserTest(unittest.TestCase):
         srv = WharfServer(extra_args=["--access-log", log, *c.server_args()], workers=1,
                           tls=False)
         try:
-            for name in ("ws.html", "style.css"):
-                shutil.copy(os.path.join(DEMO_SITE, name), os.path.join(srv.site, name))
+            shutil.copy(os.path.join(DEMO_SITE, "style.css"), os.path.join(srv.site, "style.css"))
+            with open(os.path.join(DEMO_SITE, "ws.html")) as f:
+                page = f.read()
+            with open(os.path.join(srv.site, "ws.html"), "w") as f:
+                f.write(page.replace("</script>", HOLD_UNTIL_CLOSED + "</script>", 1))
             srv.start()
             r = run_chromium(c, "https://localhost:%d/ws.html" % srv.tls_port)
             self.assertEqual(r.returncode, 0, r.stderr[-2000:])
