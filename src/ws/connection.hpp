@@ -119,7 +119,6 @@ class ws_connection final : public ws::reader_sink,
     std::string message_;     // a message being assembled
     bool reading_ = false;    // a read is pending
     bool paused_ = false;     // by the application
-    bool message_binary_ = false;
 
     // Sending.
     std::deque<chunk> out_;
