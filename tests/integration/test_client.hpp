@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <optional>
 #include <poll.h>
 #include <string>
@@ -55,12 +57,20 @@ struct http_response {
 /// One client connection. Not copyable; movable.
 class client {
   public:
-    explicit client(const wharf::address& to, std::chrono::milliseconds timeout = 5s)
+    /// Connects to `to`. `rcvbuf` (bytes, 0: the system's default) is set before connecting,
+    /// so it bounds the TCP window the server may fill while this client does not read.
+    explicit client(const wharf::address& to, std::chrono::milliseconds timeout = 5s,
+                    int rcvbuf = 0, bool nodelay = false)
         : timeout_(timeout) {
         fd_ = ::socket(to.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd_ < 0) {
             error_ = "socket() failed";
             return;
+        }
+        if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+        if (nodelay) {
+            const int one = 1;
+            ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         }
         if (::connect(fd_, to.data(), to.size()) != 0) {
             error_ = "connect() failed: errno " + std::to_string(errno);
@@ -73,7 +83,7 @@ class client {
     client& operator=(const client&) = delete;
     client(client&& other) noexcept
         : fd_(std::exchange(other.fd_, -1)), timeout_(other.timeout_), buf_(std::move(other.buf_)),
-          eof_(other.eof_), error_(std::move(other.error_)) {}
+          eof_(other.eof_), reset_(other.reset_), error_(std::move(other.error_)) {}
     client& operator=(client&& other) noexcept {
         if (this != &other) {
             close();
@@ -81,6 +91,7 @@ class client {
             timeout_ = other.timeout_;
             buf_ = std::move(other.buf_);
             eof_ = other.eof_;
+            reset_ = other.reset_;
             error_ = std::move(other.error_);
         }
         return *this;
@@ -90,8 +101,10 @@ class client {
     int fd() const noexcept { return fd_; }
     /// What went wrong last ("" when nothing did).
     const std::string& error() const noexcept { return error_; }
-    /// True once the server closed its side.
+    /// True once the server closed its side (FIN or reset).
     bool eof() const noexcept { return eof_; }
+    /// True when the end was a reset (ECONNRESET) rather than a FIN.
+    bool reset() const noexcept { return reset_; }
     /// Bytes received but not yet parsed as part of a response.
     const std::string& pending() const noexcept { return buf_; }
 
@@ -339,7 +352,10 @@ class client {
         } while (n < 0 && errno == EINTR);
         if (n <= 0) {
             eof_ = true;
-            if (n < 0) error_ = "recv() failed: errno " + std::to_string(errno);
+            if (n < 0) {
+                reset_ = errno == ECONNRESET;
+                error_ = "recv() failed: errno " + std::to_string(errno);
+            }
             return false;
         }
         buf_.append(chunk, static_cast<std::size_t>(n));
@@ -350,6 +366,7 @@ class client {
     std::chrono::milliseconds timeout_;
     std::string buf_;
     bool eof_ = false;
+    bool reset_ = false;
     std::string error_;
 };
 

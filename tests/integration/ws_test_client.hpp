@@ -7,18 +7,12 @@
 // Every wait is bounded, so a misbehaving server fails a test instead of hanging it.
 #pragma once
 
-#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <optional>
-#include <poll.h>
 #include <string>
 #include <string_view>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <utility>
 
 #include <wharf/address.hpp>
@@ -66,47 +60,28 @@ inline std::string ws_close_payload(std::uint16_t code, std::string_view reason 
     return p;
 }
 
+/// A WebSocket client over wharf_test::client: the handshake, masked frames out, the
+/// server's frames parsed as they come.
 class ws_client {
   public:
-    /// Connects to `to`. `rcvbuf` (bytes, 0: the system's default) is set before connecting,
-    /// so it bounds the TCP window the server may fill while this client does not read.
+    /// Connects to `to` (TCP_NODELAY). `rcvbuf` (bytes, 0: the system's default) bounds the TCP
+    /// window the server may fill while this client does not read.
     explicit ws_client(const wharf::address& to, int rcvbuf = 0,
                        std::chrono::milliseconds timeout = std::chrono::seconds(5))
-        : timeout_(timeout) {
-        fd_ = ::socket(to.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd_ < 0) {
-            error_ = "socket() failed";
-            return;
-        }
-        if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-        const int one = 1;
-        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (::connect(fd_, to.data(), to.size()) != 0) {
-            error_ = "connect() failed: errno " + std::to_string(errno);
-            ::close(fd_);
-            fd_ = -1;
-        }
-    }
-    ~ws_client() { close(); }
-    ws_client(const ws_client&) = delete;
-    ws_client& operator=(const ws_client&) = delete;
+        : conn_(to, timeout, rcvbuf, true), timeout_(timeout) {}
 
-    bool connected() const noexcept { return fd_ >= 0; }
-    const std::string& error() const noexcept { return error_; }
+    bool connected() const noexcept { return conn_.connected(); }
+    /// What went wrong last ("" when nothing did).
+    const std::string& error() const noexcept { return error_.empty() ? conn_.error() : error_; }
     /// True once the server ended the connection (FIN or reset).
-    bool eof() const noexcept { return eof_; }
+    bool eof() const noexcept { return conn_.eof(); }
     /// True when the end was a reset (ECONNRESET) rather than a FIN.
-    bool reset() const noexcept { return reset_; }
+    bool reset() const noexcept { return conn_.reset(); }
     /// Bytes received and not yet parsed.
-    const std::string& pending() const noexcept { return buf_; }
+    const std::string& pending() const noexcept { return conn_.pending(); }
 
-    void close() noexcept {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-    void shutdown_write() noexcept {
-        if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
-    }
+    void close() noexcept { conn_.close(); }
+    void shutdown_write() noexcept { conn_.shutdown_write(); }
 
     /// The GET with the upgrade headers for `path`, plus `extra` header lines (each ending in
     /// CRLF).
@@ -123,6 +98,7 @@ class ws_client {
     /// Sends the opening handshake and reads the response: its head, and for anything but a
     /// 101 a Content-Length body. nullopt on EOF, timeout or a malformed response (error()).
     std::optional<http_response> handshake(std::string_view path, std::string_view extra = {}) {
+        error_.clear();
         if (!send_raw(handshake_request(path, extra))) return std::nullopt;
         return read_response();
     }
@@ -143,72 +119,11 @@ class ws_client {
         return true;
     }
 
-    std::optional<http_response> read_response() {
-        std::size_t end;
-        while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
-            if (!fill()) {
-                if (error_.empty()) error_ = "EOF before a response head";
-                return std::nullopt;
-            }
-        const std::string head = buf_.substr(0, end);
-        buf_.erase(0, end + 4);
-        http_response r;
-        std::size_t line_end = head.find("\r\n");
-        const std::string status_line = head.substr(0, line_end);
-        if (status_line.size() < 12 || status_line.compare(0, 9, "HTTP/1.1 ") != 0) {
-            error_ = "malformed status line: " + status_line;
-            return std::nullopt;
-        }
-        r.version = status_line.substr(0, 8);
-        r.status = std::stoi(status_line.substr(9, 3));
-        r.reason = status_line.size() > 13 ? status_line.substr(13) : "";
-        while (line_end != std::string::npos) {
-            const std::size_t start = line_end + 2;
-            line_end = head.find("\r\n", start);
-            const std::string line = head.substr(
-                start, line_end == std::string::npos ? std::string::npos : line_end - start);
-            const std::size_t colon = line.find(':');
-            if (colon == std::string::npos) {
-                error_ = "malformed header line: " + line;
-                return std::nullopt;
-            }
-            std::string value = line.substr(colon + 1);
-            while (!value.empty() && value.front() == ' ')
-                value.erase(0, 1);
-            while (!value.empty() && value.back() == ' ')
-                value.pop_back();
-            r.headers.emplace_back(line.substr(0, colon), std::move(value));
-        }
-        if (r.status == 101) return r;
-        const auto length = r.header("Content-Length");
-        if (!length) {
-            error_ = "response without Content-Length";
-            return std::nullopt;
-        }
-        const std::size_t n = std::stoull(*length);
-        while (buf_.size() < n)
-            if (!fill()) {
-                error_ = "EOF inside a body";
-                return std::nullopt;
-            }
-        r.body = buf_.substr(0, n);
-        buf_.erase(0, n);
-        return r;
-    }
+    /// The server's response to the handshake (a 101 has no body).
+    std::optional<http_response> read_response() { return conn_.read_response(); }
 
     /// Sends every byte; false if the connection failed.
-    bool send_raw(std::string_view data) {
-        while (!data.empty()) {
-            const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) {
-                error_ = "send() failed: errno " + std::to_string(errno);
-                return false;
-            }
-            data.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return true;
-    }
+    bool send_raw(std::string_view data) { return conn_.send(data); }
 
     /// One masked frame, as a client must send it.
     static std::string frame_bytes(std::uint8_t op, std::string_view payload, bool fin = true,
@@ -248,6 +163,7 @@ class ws_client {
     /// not in its shortest form): see error().
     std::optional<ws_frame>
     read_frame(std::chrono::milliseconds wait = std::chrono::milliseconds(0)) {
+        error_.clear();
         const auto deadline =
             std::chrono::steady_clock::now() + (wait.count() > 0 ? wait : timeout_);
         for (;;) {
@@ -255,7 +171,7 @@ class ws_client {
             const int used = parse(f);
             if (used < 0) return std::nullopt;
             if (used > 0) {
-                buf_.erase(0, static_cast<std::size_t>(used));
+                conn_.discard(static_cast<std::size_t>(used));
                 return f;
             }
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -264,7 +180,7 @@ class ws_client {
                 error_ = "timed out waiting for a frame";
                 return std::nullopt;
             }
-            if (!fill(left)) return std::nullopt;
+            if (!conn_.receive(left)) return std::nullopt;
         }
     }
 
@@ -281,62 +197,20 @@ class ws_client {
     /// True when the server ends the connection within `timeout`; bytes that arrive first are
     /// kept (pending(), read_frame()).
     bool wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (!eof_) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return false;
-            if (!fill(left) && !eof_) return false;
-        }
-        return true;
+        return conn_.wait_closed(timeout);
     }
 
     /// True when nothing at all arrives for `span` and the connection stays open.
-    bool stays_silent(std::chrono::milliseconds span) {
-        const std::size_t before = buf_.size();
-        (void)fill(span);
-        return !eof_ && buf_.size() == before;
-    }
-
-    /// Waits up to `wait` (the default timeout if zero) for bytes; false on timeout, EOF or
-    /// error.
-    bool fill(std::chrono::milliseconds wait = std::chrono::milliseconds(0)) {
-        if (fd_ < 0 || eof_) return false;
-        pollfd p{fd_, POLLIN, 0};
-        const int ms = static_cast<int>((wait.count() > 0 ? wait : timeout_).count());
-        int ready;
-        do {
-            ready = ::poll(&p, 1, ms);
-        } while (ready < 0 && errno == EINTR);
-        if (ready <= 0) {
-            error_ = "timed out waiting for the server";
-            return false;
-        }
-        char chunk[65536];
-        ssize_t n;
-        do {
-            n = ::recv(fd_, chunk, sizeof chunk, 0);
-        } while (n < 0 && errno == EINTR);
-        if (n <= 0) {
-            eof_ = true;
-            if (n < 0) {
-                reset_ = errno == ECONNRESET;
-                error_ = "recv() failed: errno " + std::to_string(errno);
-            } else {
-                error_ = "EOF";
-            }
-            return false;
-        }
-        buf_.append(chunk, static_cast<std::size_t>(n));
-        return true;
-    }
+    bool stays_silent(std::chrono::milliseconds span) { return conn_.stays_silent(span); }
 
   private:
-    /// Parses a frame at the front of buf_: its size, 0 when incomplete, -1 when malformed.
+    /// Parses a frame at the front of what is pending: its size, 0 when incomplete, -1 when
+    /// malformed.
     int parse(ws_frame& f) {
-        if (buf_.size() < 2) return 0;
-        const auto b0 = static_cast<unsigned char>(buf_[0]);
-        const auto b1 = static_cast<unsigned char>(buf_[1]);
+        const std::string& buf = conn_.pending();
+        if (buf.size() < 2) return 0;
+        const auto b0 = static_cast<unsigned char>(buf[0]);
+        const auto b1 = static_cast<unsigned char>(buf[1]);
         if (b1 & 0x80) {
             error_ = "the server masked a frame";
             return -1;
@@ -348,39 +222,36 @@ class ws_client {
         std::size_t at = 2;
         std::uint64_t n = b1 & 0x7F;
         if (n == 126) {
-            if (buf_.size() < 4) return 0;
-            n = (static_cast<std::uint64_t>(static_cast<unsigned char>(buf_[2])) << 8) |
-                static_cast<unsigned char>(buf_[3]);
+            if (buf.size() < 4) return 0;
+            n = (static_cast<std::uint64_t>(static_cast<unsigned char>(buf[2])) << 8) |
+                static_cast<unsigned char>(buf[3]);
             at = 4;
             if (n < 126) {
                 error_ = "16-bit length not in shortest form";
                 return -1;
             }
         } else if (n == 127) {
-            if (buf_.size() < 10) return 0;
+            if (buf.size() < 10) return 0;
             n = 0;
             for (int i = 2; i < 10; ++i)
-                n = (n << 8) | static_cast<unsigned char>(buf_[static_cast<std::size_t>(i)]);
+                n = (n << 8) | static_cast<unsigned char>(buf[static_cast<std::size_t>(i)]);
             at = 10;
             if (n < 65536) {
                 error_ = "64-bit length not in shortest form";
                 return -1;
             }
         }
-        if (buf_.size() < at + n) return 0;
+        if (buf.size() < at + n) return 0;
         f.op = b0 & 0x0F;
         f.fin = (b0 & 0x80) != 0;
         f.rsv1 = (b0 & 0x40) != 0;
-        f.payload = buf_.substr(at, static_cast<std::size_t>(n));
+        f.payload = buf.substr(at, static_cast<std::size_t>(n));
         return static_cast<int>(at + n);
     }
 
-    int fd_ = -1;
+    client conn_;
     std::chrono::milliseconds timeout_;
-    std::string buf_;
-    bool eof_ = false;
-    bool reset_ = false;
-    std::string error_;
+    std::string error_; // this layer's own complaints
 };
 
 } // namespace wharf_test
