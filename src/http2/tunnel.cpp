@@ -186,15 +186,7 @@ void tunnel::stream_closed(std::error_code why) {
 // -- deadlines ------------------------------------------------------------------------------
 
 void tunnel::refresh_timer() {
-    if (closed_) return;
-    const bool writing = write_ && write_->pieces > 0;
-    std::int64_t deadline = earliest_deadline(writing);
-    if (fin_sent_ && linger_until_ && (deadline == 0 || linger_until_ < deadline))
-        deadline = linger_until_;
-    if (deadline)
-        loop_.timers().arm(timer_, deadline);
-    else
-        loop_.timers().disarm(timer_);
+    if (!closed_) arm_earliest(timer_, write_ && write_->pieces > 0, fin_sent_ ? linger_until_ : 0);
 }
 
 void tunnel::on_timeout() {

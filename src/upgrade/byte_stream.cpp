@@ -39,7 +39,7 @@ void byte_stream::set_alarm(std::int64_t delay_ms, std::function<void()> task) {
     refresh_timer();
 }
 
-std::int64_t byte_stream::earliest_deadline(bool writing) const noexcept {
+void byte_stream::arm_earliest(timer& t, bool writing, std::int64_t linger_until) {
     std::int64_t deadline = 0;
     const auto earliest = [&](std::int64_t d) {
         if (deadline == 0 || d < deadline) deadline = d;
@@ -47,7 +47,11 @@ std::int64_t byte_stream::earliest_deadline(bool writing) const noexcept {
     if (alarm_at_) earliest(alarm_at_);
     if (idle_timeout_ > 0) earliest(last_activity_ + idle_timeout_);
     if (writing && write_timeout_ > 0) earliest(write_progress_at_ + write_timeout_);
-    return deadline;
+    if (linger_until) earliest(linger_until);
+    if (deadline)
+        loop_.timers().arm(t, deadline);
+    else
+        loop_.timers().disarm(t);
 }
 
 void byte_stream::run_alarm_if_due(std::int64_t now) {

@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "loop/event_loop.hpp"
+#include "loop/timer_heap.hpp"
 #include "wharf/address.hpp"
 #include "wharf/error.hpp"
 #include "wharf/upgrade.hpp"
@@ -61,11 +62,11 @@ class byte_stream {
     void refuse_later(io_callback done, errc e) {
         loop_.defer([done = std::move(done), e] { done(make_error_code(e), 0); });
     }
-    /// Re-arms the carrier's timer for its earliest deadline (see earliest_deadline).
+    /// Re-arms the carrier's timer for its earliest deadline (see arm_earliest).
     virtual void refresh_timer() = 0;
-    /// The earliest of the alarm, the idle deadline and, while `writing`, the write deadline;
-    /// 0 when none.
-    std::int64_t earliest_deadline(bool writing) const noexcept;
+    /// Arms `t` for the earliest of the alarm, the idle deadline, while `writing` the write
+    /// deadline, and `linger_until` (0: not lingering); disarms it when there is none.
+    void arm_earliest(timer& t, bool writing, std::int64_t linger_until);
     /// Runs the alarm (later in this iteration) when it is due at `now`.
     void run_alarm_if_due(std::int64_t now);
     bool write_timed_out(bool writing, std::int64_t now) const noexcept {

@@ -255,13 +255,8 @@ void raw_connection::close(std::error_code why, bool reset) {
 // -- deadlines ------------------------------------------------------------------------------
 
 void raw_connection::refresh_timer() {
-    if (closed_) return;
-    std::int64_t deadline = earliest_deadline(static_cast<bool>(on_written_));
-    if (lingering_ && (deadline == 0 || linger_until_ < deadline)) deadline = linger_until_;
-    if (deadline)
-        loop_.timers().arm(timer_, deadline);
-    else
-        loop_.timers().disarm(timer_);
+    if (!closed_)
+        arm_earliest(timer_, static_cast<bool>(on_written_), lingering_ ? linger_until_ : 0);
 }
 
 void raw_connection::on_timeout() {
