@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,13 +12,15 @@
 #include "wharf/address.hpp"
 #include "wharf/headers.hpp"
 #include "wharf/method.hpp"
+#include "wharf/negotiate.hpp"
 #include "wharf/tls.hpp"
 
 namespace wharf {
 
 namespace detail {
 struct request_access;
-}
+struct accept_fields;
+} // namespace detail
 
 /// A media type and its charset parameter, e.g. {"text/html", "utf-8"} (both lowercase views
 /// where the input was lowercase; compare with iequals).
@@ -30,6 +33,11 @@ struct content_type_info {
 /// handler runs and for the life of the session that owns the request.
 class request {
   public:
+    request();
+    request(const request&) = delete;
+    request& operator=(const request&) = delete;
+    ~request();
+
     /// The method token as sent ("GET", "PURGE") and its parsed form.
     std::string_view method_name() const noexcept { return method_name_; }
     wharf::method method() const noexcept { return method_; }
@@ -67,6 +75,13 @@ class request {
     std::string_view host() const noexcept { return host_; }
     /// The Content-Type's media type and charset ({} when absent).
     content_type_info content_type() const noexcept;
+    /// The Accept, Accept-Encoding, Accept-Language and Accept-Charset fields (S4), parsed on
+    /// first use (later calls return the same list). Absent fields give a list that accepts
+    /// anything; see wharf::negotiate for the choice that also sets Vary.
+    const accept_list& accept() const;
+    const accept_list& accept_encoding() const;
+    const accept_list& accept_language() const;
+    const accept_list& accept_charset() const;
     /// The request body, buffered up to the server's body limit (empty when none).
     std::string_view body() const noexcept { return body_; }
     /// The trailer fields of a chunked body. For a buffered body they are here when the handler
@@ -82,6 +97,19 @@ class request {
     /// All route parameters as (name, value), in pattern order; "*" names the wildcard tail.
     const std::vector<std::pair<std::string_view, std::string_view>>& params() const noexcept {
         return params_;
+    }
+
+    /// The authenticated user name (S6), as an authentication filter set it; "" when none.
+    /// The access log writes it in its user field.
+    std::string_view user() const noexcept { return user_; }
+    /// How the user was authenticated: "basic", "digest", "tls" (a client certificate), or
+    /// what the filter that set it says; "" when there is no user.
+    std::string_view auth_scheme() const noexcept { return auth_scheme_; }
+    /// For authentication filters: names the request's user and the scheme that proved it
+    /// (both last until the request ends).
+    void set_user(std::string name, std::string scheme = {}) {
+        user_ = std::move(name);
+        auth_scheme_ = std::move(scheme);
     }
 
     const address& peer() const noexcept { return *peer_; }
@@ -101,6 +129,8 @@ class request {
     header_view trailers_;
     std::vector<std::pair<std::string_view, std::string_view>> params_;
     std::string decoded_path_; // storage behind path_ when decoding changed it
+    std::string user_, auth_scheme_;
+    mutable std::unique_ptr<detail::accept_fields> accept_; // parsed on first use
     const address* peer_ = nullptr;
     const address* local_ = nullptr;
     const tls_info* tls_ = nullptr;

@@ -41,6 +41,9 @@ class response {
     response& add_header(std::string_view name, std::string_view value);
     response& remove_header(std::string_view name) noexcept;
     response& content_type(std::string_view value) { return set_header("Content-Type", value); }
+    /// Adds `field` to Vary unless it is listed already (or Vary is "*"): the response depends
+    /// on that request field (RFC 9110 §12.5.5).
+    response& vary(std::string_view field);
 
     /// Trailer fields (RFC 9110 §6.5), sent after the body: on HTTP/2 in a HEADERS frame that
     /// ends the stream, on HTTP/1.1 in the last chunk (a response whose first send has

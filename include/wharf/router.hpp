@@ -20,6 +20,7 @@ struct route_walker;
 }
 
 struct websocket_handlers;
+class filter;
 
 /// A request handler: any callable taking the session. It runs on the connection's event-loop
 /// thread and must not block it.
@@ -31,6 +32,8 @@ struct route_match {
     std::any* service_context = nullptr; ///< the context registered with the route
     std::uint32_t allowed_methods = 0;   ///< bit (1 << method) per method the path accepts
     bool stream_body = false;            ///< the route reads its body with session::read_body
+    /// The router's filters (router::use), to run before `target`.
+    const std::vector<std::shared_ptr<filter>>* filters = nullptr;
     bool path_found() const noexcept { return allowed_methods != 0; }
 };
 
@@ -79,6 +82,11 @@ class router {
     /// (wharf/websocket.hpp).
     router& websocket(std::string_view pattern, websocket_handlers handlers);
 
+    /// Wraps every route (added before or after) in `f`: router filters run in the order
+    /// added, before a route's own (with_filters). Not for the answers the router gives
+    /// itself (404, 405, OPTIONS).
+    router& use(std::shared_ptr<filter> f);
+
     /// Finds the handler for `m` on the decoded `path`, appending the captured parameters
     /// (views into the pattern and `path`) to `params`.
     route_match match(wharf::method m, std::string_view path,
@@ -93,6 +101,7 @@ class router {
     router& add(std::initializer_list<wharf::method> methods, std::string_view pattern, handler h,
                 std::any service_context, bool stream_body);
     std::unique_ptr<node> root_;
+    std::vector<std::shared_ptr<filter>> filters_;
 };
 
 } // namespace wharf

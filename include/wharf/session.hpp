@@ -54,6 +54,7 @@ class session_token {
 
 class session;
 class thread_pool;
+class filter;
 
 /// A suspended session, from session::suspend(). Cheap to copy and move to any thread; it may
 /// outlive the request and the server (calls then report closed).
@@ -292,6 +293,7 @@ class session {
     std::function<void(std::error_code)> on_close_;
     std::vector<std::unique_ptr<detail::session_timer>> timers_;
     std::vector<std::pair<std::shared_ptr<bool>, std::function<void()>>> cancel_hooks_;
+    std::vector<filter*> filters_; // the filters this request passed through, outermost first
     std::optional<std::stop_source> stop_;
     // Bumped when the request ends, which expires its tokens.
     std::shared_ptr<std::atomic<std::uint64_t>> anchor_;

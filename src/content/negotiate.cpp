@@ -222,8 +222,10 @@ std::size_t specificity(const accept_item& item, field_kind kind) noexcept {
         // The parameter count is bounded by the field's length, far below this factor.
         return level * (std::size_t{1} << 40) + item.params.size();
     }
-    case field_kind::language:
-        return item.value == "*" ? 0 : item.value.size();
+    case field_kind::language: // subtags: of two ranges that match a tag, one is a prefix
+        return item.value == "*" ? 0
+                                 : 1 + static_cast<std::size_t>(
+                                           std::count(item.value.begin(), item.value.end(), '-'));
     case field_kind::coding:
     case field_kind::charset:
         return item.value == "*" ? 0 : 1;

@@ -61,7 +61,9 @@ struct request_access {
             move(name);
             move(value);
         }
+        forget_accept(r); // parsed again from the moved bytes when next asked
     }
+    static void forget_accept(request& r) noexcept;
     /// Forgets the request: no view into the connection's buffers survives it (they may be
     /// freed or reused once the request is over).
     static void reset(request& r) noexcept {
@@ -74,6 +76,9 @@ struct request_access {
         r.body_ = {};
         r.query_ = {};
         r.host_ = {};
+        r.user_.clear();
+        r.auth_scheme_.clear();
+        forget_accept(r);
     }
 };
 
@@ -84,6 +89,8 @@ struct response_access {
     /// The in-memory bytes appended since the last piece.
     static std::string& memory(response& r) noexcept { return r.body_; }
     static bool wants_default_body(const response& r) noexcept { return r.default_body_; }
+    /// A body transform changes the length: what the handler declared no longer holds.
+    static void forget_declared_length(response& r) noexcept { r.declared_length_.reset(); }
     static void reset(response& r) noexcept {
         r.status_ = 200;
         r.close_ = false;
@@ -122,6 +129,8 @@ struct session_access {
     static void clear_left_work(session& s) noexcept { s.async_ = false; }
     static void defer_send(session& s) noexcept { s.async_ = true; }
     static session_stream* stream(session& s) noexcept { return s.stream_; }
+    /// The filters the request went through (their before hooks ran), outermost first.
+    static std::vector<filter*>& filters(session& s) noexcept { return s.filters_; }
     /// Resumes every co_await still pending with cancellation, until none is left.
     static void cancel_waiters(session& s) {
         while (!s.cancel_hooks_.empty()) {
@@ -148,6 +157,7 @@ struct session_access {
         cancel_waiters(s);
         s.timers_.clear();
         s.on_close_ = nullptr;
+        s.filters_.clear();
         s.reset_context();
         s.service_context_ = nullptr;
         s.started_ = s.finished_ = s.async_ = false;

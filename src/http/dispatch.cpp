@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "http/access.hpp"
+#include "http/filters.hpp"
 #include "http/uri.hpp"
 #include "wharf/status.hpp"
 
@@ -92,7 +93,7 @@ bool dispatch(const route_match& m, session& s) {
     session_access::set_service_context(s, m.service_context);
     bool threw = false;
     try {
-        (*m.target)(s);
+        if (!m.filters || run_filters_before(*m.filters, s)) (*m.target)(s);
         if (!s.response_started() && !session_access::left_work_behind(s)) apply_default_body(res);
     } catch (...) {
         threw = true;

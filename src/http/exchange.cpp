@@ -6,6 +6,7 @@
 
 #include "http/access.hpp"
 #include "http/dispatch.hpp"
+#include "http/filters.hpp"
 #include "http/ranges.hpp"
 #include "http/uri.hpp"
 #include "wharf/status.hpp"
@@ -109,6 +110,7 @@ void exchange::respond_error(int status, const char* reason, std::string_view me
 void exchange::end() noexcept {
     active_ = streamed_body_ = response_done_ = false;
     route_ = {};
+    transforms_.reset();
     session_access::reset(session_);
 }
 
@@ -197,11 +199,22 @@ void exchange::queue_response(send_flags flags, send_callback done) {
     protocol_->hold_output(*this, has(flags, send_flags::hold));
     if (!head_sent_) {
         const request& req = session_.request();
+        run_filters_on_head();
+        const int status = res.status();
         if (final && res.processes_ranges() && res.status() == 200 &&
             (req.method() == method::get || req.method() == method::head))
             apply_conditional_and_ranges(req, res); // S23
-        start_response(final);
+        if (transforms_ && (res.status() != status || !response_carries_body())) {
+            transforms_->abandon(res);
+            transforms_.reset();
+        }
     }
+    if (transforms_ && transform_body(res, transforms_, final)) {
+        protocol_->reset(*this); // a transform failed: no honest end is left
+        if (done) done({make_error_code(errc::closed), 0});
+        return;
+    }
+    if (!head_sent_) start_response(final);
     const std::uint64_t before = body_sent_;
     queue_body();
     const std::uint64_t bytes = body_sent_ - before;
@@ -230,6 +243,29 @@ void exchange::queue_response(send_flags flags, send_callback done) {
         },
         bytes);
     protocol_->flush(*this);
+}
+
+bool exchange::response_carries_body() const noexcept {
+    const int status = session_.response().status();
+    const method m = session_.request().method();
+    const bool connect_ok = m == method::connect && status >= 200 && status < 300;
+    return !status_forbids_body(status) && !connect_ok && m != method::head;
+}
+
+void exchange::run_filters_on_head() {
+    auto& filters = session_access::filters(session_);
+    for (auto it = filters.rbegin(); it != filters.rend(); ++it) {
+        std::unique_ptr<body_transform> t;
+        try {
+            t = (*it)->on_head(session_);
+        } catch (...) {
+            report_handler_exception(session_, std::current_exception());
+            continue;
+        }
+        if (!t) continue;
+        if (!transforms_) transforms_ = std::make_shared<transform_chain>();
+        transforms_->add(std::move(t));
+    }
 }
 
 void exchange::start_response(bool final) {
@@ -315,7 +351,7 @@ void exchange::log_response() {
                       req.target(),
                       req.header("User-Agent").value_or(""),
                       req.header("Referer").value_or(""),
-                      {},
+                      req.user(),
                       req.http_major(),
                       req.http_minor(),
                       session_.response().status(),

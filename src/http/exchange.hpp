@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "http/access_log.hpp"
+#include "http/body_transforms.hpp"
 #include "http/session_stream.hpp"
 #include "wharf/router.hpp"
 #include "wharf/server.hpp"
@@ -153,6 +154,8 @@ class exchange final : public session_stream {
 
   private:
     void queue_response(send_flags flags, send_callback done);
+    bool response_carries_body() const noexcept;
+    void run_filters_on_head();
     void start_response(bool final);
     void queue_body();
     void log_response();
@@ -170,6 +173,7 @@ class exchange final : public session_stream {
     bool response_done_ = false;
     bool in_handler_ = false;
     bool close_requested_ = false;
+    std::shared_ptr<transform_chain> transforms_;  // the filters' body transforms, if any
     std::optional<std::uint64_t> promised_length_; // the Content-Length announced
     std::uint64_t body_sent_ = 0;                  // body bytes queued so far
 };

@@ -1,11 +1,56 @@
 // SPDX-License-Identifier: MIT
 #include "wharf/request.hpp"
 
+#include "http/access.hpp"
 #include "http/chars.hpp"
 #include "http/uri.hpp"
 
 namespace wharf {
-namespace {} // namespace
+
+namespace detail {
+/// The negotiation fields of one request, each parsed when first asked for.
+struct accept_fields {
+    std::optional<accept_list> lists[4];
+};
+
+void request_access::forget_accept(request& r) noexcept {
+    if (r.accept_)
+        for (auto& list : r.accept_->lists)
+            list.reset();
+}
+} // namespace detail
+
+namespace {
+
+const accept_list& parsed(const header_view& headers,
+                          std::unique_ptr<detail::accept_fields>& cache, accept_list::field_kind kind,
+                          std::string_view name) {
+    if (!cache) cache = std::make_unique<detail::accept_fields>();
+    auto& slot = cache->lists[static_cast<int>(kind)];
+    if (!slot) {
+        const auto value = headers.get(name);
+        slot = accept_list::parse(value.value_or(std::string_view{}), kind, value.has_value());
+    }
+    return *slot;
+}
+
+} // namespace
+
+request::request() = default;
+request::~request() = default;
+
+const accept_list& request::accept() const {
+    return parsed(headers_, accept_, accept_list::field_kind::media, "Accept");
+}
+const accept_list& request::accept_encoding() const {
+    return parsed(headers_, accept_, accept_list::field_kind::coding, "Accept-Encoding");
+}
+const accept_list& request::accept_language() const {
+    return parsed(headers_, accept_, accept_list::field_kind::language, "Accept-Language");
+}
+const accept_list& request::accept_charset() const {
+    return parsed(headers_, accept_, accept_list::field_kind::charset, "Accept-Charset");
+}
 
 std::optional<std::string> request::query_param(std::string_view name) const {
     std::string_view rest = query_;

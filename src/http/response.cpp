@@ -43,6 +43,27 @@ response& response::remove_header(std::string_view name) noexcept {
     return *this;
 }
 
+response& response::vary(std::string_view field) {
+    const auto current = headers_.get("Vary");
+    if (!current || current->empty()) {
+        headers_.set("Vary", field);
+        return *this;
+    }
+    std::string_view rest = *current;
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        std::string_view item = rest.substr(0, comma);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        if (item == "*" || iequals(item, field)) return *this;
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    std::string joined(*current);
+    joined.append(", ").append(field);
+    headers_.set("Vary", joined);
+    return *this;
+}
+
 response& response::append(std::string_view bytes) {
     body_.append(bytes);
     return *this;

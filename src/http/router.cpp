@@ -190,7 +190,14 @@ route_match router::match(method m, std::string_view path, param_list& params) c
     if (path.empty() || path[0] != '/') return {};
     const std::string_view rest = path.substr(1);
     w.walk(*root_, rest, rest.empty());
+    if (w.result.target && !filters_.empty()) w.result.filters = &filters_;
     return w.result;
+}
+
+router& router::use(std::shared_ptr<filter> f) {
+    if (!f) throw std::invalid_argument("router::use: null filter");
+    filters_.push_back(std::move(f));
+    return *this;
 }
 
 std::string router::allow_header(std::uint32_t allowed) {

@@ -22,6 +22,8 @@ struct serve_options {
     std::string access_log;
     std::string access_log_format = "common";
     bool demo = true;
+    bool compress = true;
+    std::vector<wharf_cli::demo_user> demo_users{{"alice", "wonderland"}};
     bool h2 = true;  // HTTP/2 by ALPN on TLS listeners
     bool h2c = true; // HTTP/2 over cleartext (prior knowledge, Upgrade: h2c)
     std::size_t max_connections = 10000;
@@ -148,7 +150,11 @@ int serve(const serve_options& opt) {
     wharf::thread_pool pool(
         2); // demo work that must not run on a loop (declared first: outlives srv)
     wharf::server srv(config);
-    if (opt.demo) wharf_cli::add_demo_routes(srv.routes(), pool);
+    if (opt.demo) {
+        wharf_cli::add_demo_routes(srv.routes(), pool);
+        wharf_cli::add_content_demo_routes(srv.routes());
+        wharf_cli::add_auth_demo_routes(srv.routes(), opt.demo_users);
+    }
     try {
         srv.routes().route({wharf::method::get, wharf::method::head}, "/*",
                            wharf::static_files(opt.dir, [&opt] {
@@ -271,6 +277,26 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--index", opt.index,
                           "Index file of a directory (default index.html; '' for none)");
     serve_cmd->add_flag("--demo,!--no-demo", opt.demo, "Mount the demo endpoints (default on)");
+    serve_cmd
+        ->add_option_function<std::vector<std::string>>(
+            "--demo-user",
+            [&opt](const std::vector<std::string>& accounts) {
+                for (const std::string& account : accounts) {
+                    const auto colon = account.find(':');
+                    if (colon == std::string::npos || colon == 0)
+                        throw CLI::ValidationError("--demo-user", "expected NAME:PASSWORD");
+                    std::string name = account.substr(0, colon);
+                    std::string password = account.substr(colon + 1);
+                    std::erase_if(opt.demo_users, [&](const auto& u) { return u.first == name; });
+                    opt.demo_users.emplace_back(std::move(name), std::move(password));
+                }
+            },
+            "Add or replace a user of the demo's /whoami (NAME:PASSWORD; alice:wonderland is "
+            "there by default)")
+        ->type_name("NAME:PASSWORD");
+    serve_cmd->add_flag("--compress,!--no-compress", opt.compress,
+                        "Compress responses on the fly (br, zstd, gzip) as clients accept "
+                        "(default on)");
     serve_cmd->add_flag("--h2,!--no-h2", opt.h2, "Offer HTTP/2 by ALPN on TLS (default on)")
         ->group("HTTP/2");
     serve_cmd
