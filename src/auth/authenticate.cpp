@@ -41,6 +41,43 @@ void check_options(const auth_options& o) {
         throw std::invalid_argument("authenticate: the replay table needs room");
 }
 
+// An absolute-form URI split at its path: "http://a.example:8080/p?q" gives scheme "http",
+// authority "a.example:8080" and "/p?q" ("/" when the path is empty, RFC 9110 §4.2.3).
+struct absolute_uri {
+    std::string_view scheme, authority, path;
+};
+std::optional<absolute_uri> split_absolute(std::string_view s) noexcept {
+    const auto colon = s.find("://");
+    if (colon == std::string_view::npos) return std::nullopt;
+    const std::string_view scheme = s.substr(0, colon);
+    if (!iequals(scheme, "http") && !iequals(scheme, "https")) return std::nullopt;
+    const std::string_view rest = s.substr(colon + 3);
+    const auto end = rest.find_first_of("/?");
+    if (end == std::string_view::npos) return absolute_uri{scheme, rest, "/"};
+    const std::string_view path = rest.substr(end);
+    return absolute_uri{scheme, rest.substr(0, end),
+                        path.front() == '?' ? std::string_view{} : path};
+}
+
+// RFC 7616 §3.4.6: the uri parameter must designate the resource of the request target. It
+// is normally the same string; an absolute-form uri (sent by a client that talks through a
+// proxy) names the same resource when its scheme is the connection's and its authority and
+// path are the request's. Anything else differs: no decoding or normalising.
+bool same_resource(std::string_view uri, const request& req) {
+    const std::string_view target = req.target();
+    if (uri == target) return true;
+    const auto u = split_absolute(uri);
+    const auto t = split_absolute(target);
+    if (!u && !t) return false;
+    if (u && !iequals(u->scheme, req.tls() != nullptr ? "https" : "http")) return false;
+    const std::string_view uri_authority = u ? u->authority : req.host();
+    const std::string_view target_authority = t ? t->authority : req.host();
+    if (!iequals(uri_authority, target_authority)) return false;
+    const std::string_view uri_path = u ? u->path : uri;
+    const std::string_view target_path = t ? t->path : target;
+    return !uri_path.empty() && uri_path == target_path;
+}
+
 class auth_filter final : public filter {
   public:
     auth_filter(auth_options options, clock_fn clock)
@@ -64,14 +101,22 @@ class auth_filter final : public filter {
         outcome result = outcome::refused;
         // Authorization is a singleton field: two of them are malformed, answered like any
         // other bad credentials.
-        if (fields == 1) result = check(req, *req.header("authorization"));
+        if (fields == 1) result = check(s, *req.header("authorization"));
         if (result == outcome::accepted) return verdict::next;
+        if (result == outcome::wrong_uri) {
+            // RFC 7616 §3.4.6: credentials made for another resource than the request's are
+            // a 400 (a proxy that rewrote the target, or a replay against another resource).
+            s.response().status(400);
+            s.response().body("Bad Request: the Digest uri is not the request target\n",
+                              "text/plain; charset=utf-8");
+            return verdict::answered;
+        }
         challenge(s.response(), result == outcome::stale);
         return verdict::answered;
     }
 
   private:
-    enum class outcome : std::uint8_t { accepted, refused, stale };
+    enum class outcome : std::uint8_t { accepted, refused, stale, wrong_uri };
 
     bool try_certificate(request& req) const {
         const tls_info* tls = req.tls();
@@ -87,13 +132,13 @@ class auth_filter final : public filter {
     // §11.6.1 asks for 401 whenever the credentials are not acceptable, a client that sent
     // garbage can only recover with new challenges, and a 400 would tell a prober which
     // check failed.
-    outcome check(request& req, std::string_view value) {
+    outcome check(session& s, std::string_view value) {
         const auto credentials = split_credentials(value);
         if (!credentials) return outcome::refused;
         if (options_.basic && iequals(credentials->scheme, "Basic"))
-            return check_basic(req, credentials->rest);
+            return check_basic(s.request(), credentials->rest);
         if (options_.digest && iequals(credentials->scheme, "Digest"))
-            return check_digest(req, credentials->rest);
+            return check_digest(s, credentials->rest);
         return outcome::refused;
     }
 
@@ -121,12 +166,13 @@ class auth_filter final : public filter {
         return outcome::accepted;
     }
 
-    outcome check_digest(request& req, std::string_view params) {
+    outcome check_digest(session& s, std::string_view params) {
+        request& req = s.request();
         digest_credentials c = parse_digest(params);
         if (!c.ok() || c.username.empty()) return outcome::refused;
-        // The credentials must answer one of our challenges for this very request (RFC 7616
-        // §3.4.6: the uri is the request target; a proxy in between must not rewrite it).
-        if (c.realm != options_.realm || c.uri != req.target() ||
+        if (!same_resource(c.uri, req)) return outcome::wrong_uri;
+        // The credentials must answer one of our challenges.
+        if (c.realm != options_.realm ||
             std::find(options_.digest_algorithms.begin(), options_.digest_algorithms.end(),
                       c.algorithm) == options_.digest_algorithms.end() ||
             (c.opaque && *c.opaque != nonces_.opaque()))
@@ -154,6 +200,12 @@ class auth_filter final : public filter {
             options_.nonce_lifetime.count();
         switch (counts_.record(c.nonce, nonce.issued_at, c.nc, expired_before)) {
         case nonce_counts::verdict::fresh:
+            // RFC 7616 §3.5: the server MAY prove that it knows HA1 too (mutual
+            // authentication); clients that do not check rspauth ignore the field.
+            s.response().add_header("Authentication-Info",
+                                    fmt::format("qop={}, rspauth=\"{}\", cnonce={}, nc={}", c.qop,
+                                                digest_rspauth(c.algorithm, ha1, c),
+                                                quoted(c.cnonce), c.nc_text));
             req.set_user(std::move(c.username), "digest");
             return outcome::accepted;
         case nonce_counts::verdict::forgotten:

@@ -149,4 +149,9 @@ std::string digest_response(digest_algorithm algorithm, std::string_view ha1,
     return hash_hex(algorithm, {ha1, c.nonce, c.nc_text, c.cnonce, c.qop, ha2});
 }
 
+std::string digest_rspauth(digest_algorithm algorithm, std::string_view ha1,
+                           const digest_credentials& c) {
+    return digest_response(algorithm, ha1, c, {}); // H("" ":" uri) is H(":" uri)
+}
+
 } // namespace wharf::detail::auth

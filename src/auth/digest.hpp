@@ -54,4 +54,10 @@ std::string digest_ha1(digest_algorithm algorithm, std::string_view username,
 std::string digest_response(digest_algorithm algorithm, std::string_view ha1,
                             const digest_credentials& credentials, std::string_view method);
 
+/// The rspauth of the Authentication-Info field that answers the credentials (RFC 7616 §3.5):
+/// the response computed with A2 = ":" uri, so the client can tell that the server, too, knows
+/// HA1.
+std::string digest_rspauth(digest_algorithm algorithm, std::string_view ha1,
+                           const digest_credentials& credentials);
+
 } // namespace wharf::detail::auth
