@@ -70,7 +70,9 @@ struct auth_options {
 /// them and request().auth_scheme() is "basic", "digest" or "tls") and answers anything else
 /// with 401 Unauthorized: one WWW-Authenticate field per Digest algorithm (a fresh nonce,
 /// stale=true when the old one expired), then one for Basic, and a short text body. Missing,
-/// malformed, unknown or wrong credentials are all answered alike. Throws
+/// malformed, unknown or wrong credentials are all answered alike, except Digest credentials
+/// whose uri is not the request target: 400 (RFC 7616 §3.4.6). An accepted Digest request's
+/// response carries Authentication-Info with rspauth (RFC 7616 §3.5). Throws
 /// std::invalid_argument for unusable options (no lookup with a scheme on, Digest without
 /// algorithms, a realm with control characters, nothing enabled at all).
 ///
