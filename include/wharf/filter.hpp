@@ -55,8 +55,10 @@ class filter {
         return verdict::next;
     }
     /// Runs just before the response head is written, before conditional requests and ranges
-    /// are answered (so a changed ETag is the one If-None-Match meets). Returns a transform for
-    /// the body, or null.
+    /// are answered. A filter that changes the representation of a response that processes
+    /// ranges gives it its own validator with res.process_ranges(new_etag, res.last_modified()):
+    /// that is the ETag sent and the one If-None-Match meets. Returns a transform for the body,
+    /// or null.
     virtual std::unique_ptr<body_transform> on_head(session& s) {
         (void)s;
         return nullptr;

@@ -4,8 +4,10 @@
 
 #include "wharf/address.hpp"
 #include "wharf/error.hpp"
+#include "wharf/filter.hpp"
 #include "wharf/headers.hpp"
 #include "wharf/method.hpp"
+#include "wharf/negotiate.hpp"
 #include "wharf/request.hpp"
 #include "wharf/response.hpp"
 #include "wharf/router.hpp"
