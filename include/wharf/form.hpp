@@ -76,9 +76,13 @@ struct multipart_part {
 /// part's header block: memory is O(boundary + max_part_header_bytes) whatever the body size.
 /// The preamble and epilogue are ignored; the first delimiter may start the body; transport
 /// padding after a delimiter is allowed; a delimiter followed by anything but padding, CRLF or
-/// "--" is malformed. Part heads: "Name: value" lines (no obs-fold) ended by an empty line, and
-/// a Content-Disposition of form-data with a name parameter. The events are the same however
-/// the body is split, except that data may come in different pieces; after an error none come.
+/// "--" is malformed, and so is a close delimiter followed by anything but padding, then the
+/// end or CRLF (RFC 2046 §5.1.1: `close-delimiter transport-padding [CRLF epilogue]`). A
+/// delimiter is CRLF "--" boundary at the start of any line, whatever follows it (the RFC's
+/// note to implementors), so a preamble line or a data line that begins with it is one. Part heads:
+/// "Name: value" lines (no obs-fold) ended by an empty line, and a Content-Disposition of form-data
+/// with a name parameter. The events are the same however the body is split, except that data may
+/// come in different pieces; after an error none come.
 class multipart_parser {
   public:
     /// Each returns false to stop the parse: feed() then fails with the message "stopped by
@@ -98,7 +102,11 @@ class multipart_parser {
     multipart_parser(std::string boundary, events ev, form_limits limits = {});
 
     /// Parses the next bytes of the body. False on error (and on every call after one):
-    /// error() says why, with the offset of the byte at fault counted from the body's start.
+    /// error() says why, with the offset of the byte at fault counted from the body's start:
+    /// the first byte that cannot continue a valid body; for a header field that may not be
+    /// there (a second Content-Disposition), the field's first byte; for one that lacks
+    /// something (a Content-Disposition without a name; a head without one), the CR that ends
+    /// it; for a limit, the first byte past it. The same however the body is split.
     bool feed(std::string_view bytes);
     /// The body ended: false, malformed, when it did not reach the close delimiter.
     bool finish();
@@ -112,6 +120,8 @@ class multipart_parser {
         preamble,       // discarding until the first delimiter
         after_boundary, // right after a delimiter: "--", padding or CRLF follows
         close_dash,     // one '-' of the close delimiter seen
+        close_padding,  // after the close delimiter: transport padding, then CRLF or the end
+        close_lf,       // CR after the close delimiter seen
         padding,        // transport padding after a delimiter
         boundary_lf,    // CR of the delimiter line seen
         header_line,    // in a part's header line

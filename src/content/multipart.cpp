@@ -24,12 +24,21 @@ bool is_token_char(char c) noexcept {
     return chars::token[static_cast<unsigned char>(c)];
 }
 
+constexpr std::size_t no_fault = static_cast<std::size_t>(-1);
+
 /// Reads the parameters after a media type or disposition type: *( OWS ";" OWS name "="
-/// ( token / quoted-string ) ). Calls f(name, value) with quoted values unescaped; false when
-/// the list does not parse or f refuses. Within quotes, only \" and \\ are escapes: browsers
-/// send file names with backslashes unescaped (WHATWG's multipart/form-data encoding).
+/// ( token / quoted-string ) ). Calls f(name, value) with quoted values unescaped. Returns
+/// no_fault, or the index in `rest` of the byte at fault: the first one that cannot continue
+/// the list (rest.size() when it stops short), or the name of a parameter f refused.
+///
+/// HTTP fields (the request's Content-Type) allow no whitespace around '=' (RFC 9110 §5.6.6);
+/// a part's MIME fields do (`mime`): RFC 2183 and RFC 2045 §5.1 write their grammar in RFC
+/// 822's lexical terms, where linear whitespace may stand between any two tokens (comments,
+/// which that also allows, are not taken: no browser or library sends them). Within quotes,
+/// only \" and \\ are escapes: browsers send file names with backslashes unescaped (WHATWG's
+/// multipart/form-data encoding), so "C:\dir" keeps its backslash.
 template <class F>
-bool for_each_parameter(std::string_view rest, F&& f) {
+std::size_t for_each_parameter(std::string_view rest, bool mime, F&& f) {
     std::size_t i = 0;
     const auto skip_ows = [&] {
         while (i < rest.size() && chars::is_ows(rest[i]))
@@ -37,43 +46,50 @@ bool for_each_parameter(std::string_view rest, F&& f) {
     };
     for (;;) {
         skip_ows();
-        if (i == rest.size()) return true;
-        if (rest[i] != ';') return false;
+        if (i == rest.size()) return no_fault;
+        if (rest[i] != ';') return i;
         ++i;
         skip_ows();
-        if (i == rest.size()) return true; // a trailing ';' is harmless
+        if (i == rest.size()) return no_fault; // a trailing ';' is harmless
         const std::size_t name_at = i;
         while (i < rest.size() && is_token_char(rest[i]))
             ++i;
         const std::string_view name = rest.substr(name_at, i - name_at);
-        if (name.empty() || i == rest.size() || rest[i] != '=') return false;
+        if (name.empty()) return i;
+        if (mime) skip_ows();
+        if (i == rest.size() || rest[i] != '=') return i;
         ++i;
+        if (mime) skip_ows();
         std::string value;
         if (i < rest.size() && rest[i] == '"') {
             ++i;
             bool closed = false;
             while (i < rest.size()) {
-                const char c = rest[i++];
+                const char c = rest[i];
                 if (c == '"') {
+                    ++i;
                     closed = true;
                     break;
                 }
-                if (c == '\\' && i < rest.size() && (rest[i] == '"' || rest[i] == '\\')) {
-                    value.push_back(rest[i++]);
+                if (c == '\\' && i + 1 < rest.size() &&
+                    (rest[i + 1] == '"' || rest[i + 1] == '\\')) {
+                    value.push_back(rest[i + 1]);
+                    i += 2;
                     continue;
                 }
-                if (!chars::field_value[static_cast<unsigned char>(c)]) return false;
+                if (!chars::field_value[static_cast<unsigned char>(c)]) return i;
                 value.push_back(c);
+                ++i;
             }
-            if (!closed) return false;
+            if (!closed) return i;
         } else {
             const std::size_t value_at = i;
             while (i < rest.size() && is_token_char(rest[i]))
                 ++i;
-            if (i == value_at) return false;
+            if (i == value_at) return i;
             value.assign(rest.substr(value_at, i - value_at));
         }
-        if (!f(name, std::move(value))) return false;
+        if (!f(name, std::move(value))) return name_at;
     }
 }
 
@@ -83,13 +99,15 @@ std::optional<std::string> multipart_parser::boundary_of(std::string_view conten
     const std::size_t semi = content_type.find(';');
     if (semi == std::string_view::npos) return std::nullopt;
     std::optional<std::string> boundary;
-    const bool parsed =
-        for_each_parameter(content_type.substr(semi), [&](std::string_view name, std::string v) {
-            if (!iequals(name, "boundary")) return true;
-            if (boundary) return false; // given twice: which one the sender meant is unclear
-            boundary = std::move(v);
-            return true;
-        });
+    const bool parsed = for_each_parameter(content_type.substr(semi), false,
+                                           [&](std::string_view name, std::string v) {
+                                               if (!iequals(name, "boundary")) return true;
+                                               // Given twice: which one the sender meant is
+                                               // unclear.
+                                               if (boundary) return false;
+                                               boundary = std::move(v);
+                                               return true;
+                                           }) == no_fault;
     if (!parsed || !boundary || boundary->empty() || boundary->size() > max_boundary ||
         boundary->back() == ' ' || !std::all_of(boundary->begin(), boundary->end(), is_bchar))
         return std::nullopt;
@@ -230,34 +248,40 @@ bool multipart_parser::header_line_ended(std::uint64_t at) {
             return fail(body_status::malformed, "a control byte in a part header", line_at_ + j);
 
     if (iequals(name, "Content-Disposition")) {
+        // RFC 7578 §4.2: `form-data` and a name parameter; filename is optional. Errors point
+        // at the byte at fault: the first one that cannot continue the field, or the end of
+        // the line when a name never came.
         if (have_disposition_)
             return fail(body_status::malformed, "two Content-Disposition fields in a part",
                         line_at_);
         have_disposition_ = true;
-        const std::size_t semi = value.find(';');
-        if (!iequals(chars::trim_ows(value.substr(0, semi)), "form-data"))
+        const std::uint64_t value_at = line_at_ + (value.data() - line.data());
+        std::size_t type_end = 0;
+        while (type_end < value.size() && is_token_char(value[type_end]))
+            ++type_end;
+        if (!iequals(value.substr(0, type_end), "form-data"))
             return fail(body_status::malformed, "a part's Content-Disposition is not form-data",
-                        line_at_);
-        bool named = false, twice = false;
-        const bool parsed =
-            semi != std::string_view::npos &&
-            for_each_parameter(value.substr(semi), [&](std::string_view p, std::string v) {
-                if (iequals(p, "name")) {
-                    twice |= named;
-                    named = true;
-                    part_.name = std::move(v);
-                } else if (iequals(p, "filename")) {
-                    twice |= part_.filename.has_value();
-                    part_.filename = std::move(v);
-                }
-                return !twice;
-            });
-        if (!parsed && semi != std::string_view::npos)
+                        value_at);
+        bool named = false;
+        const std::size_t fault = for_each_parameter(value.substr(type_end), true,
+                                                     [&](std::string_view p, std::string v) {
+                                                         if (iequals(p, "name")) {
+                                                             if (named) return false;
+                                                             named = true;
+                                                             part_.name = std::move(v);
+                                                         } else if (iequals(p, "filename")) {
+                                                             if (part_.filename) return false;
+                                                             part_.filename = std::move(v);
+                                                         }
+                                                         return true;
+                                                     });
+        if (fault != no_fault)
             return fail(body_status::malformed,
-                        "a malformed or repeated Content-Disposition parameter", line_at_);
+                        "a malformed or repeated Content-Disposition parameter",
+                        value_at + type_end + fault);
         if (!named)
             return fail(body_status::malformed, "a part's Content-Disposition has no name",
-                        line_at_);
+                        line_at_ + line.size());
     } else if (iequals(name, "Content-Type")) {
         part_.content_type = value;
     }
@@ -303,7 +327,26 @@ bool multipart_parser::feed(std::string_view in) {
         case state::close_dash:
             if (in.front() != '-')
                 return fail(body_status::malformed, "a delimiter not followed by CRLF", offset_);
-            state_ = state::epilogue; // what follows the close delimiter is ignored
+            state_ = state::close_padding;
+            ++offset_;
+            in.remove_prefix(1);
+            break;
+        case state::close_padding: {
+            const char c = in.front();
+            if (c == '\r') {
+                state_ = state::close_lf;
+            } else if (c != ' ' && c != '\t') {
+                return fail(body_status::malformed,
+                            "a close delimiter not followed by CRLF or the end", offset_);
+            }
+            ++offset_;
+            in.remove_prefix(1);
+            break;
+        }
+        case state::close_lf:
+            if (in.front() != '\n')
+                return fail(body_status::malformed, "a CR without LF after a delimiter", offset_);
+            state_ = state::epilogue; // what follows the close delimiter's line is ignored
             ++offset_;
             in.remove_prefix(1);
             break;
@@ -351,7 +394,7 @@ bool multipart_parser::feed(std::string_view in) {
 
 bool multipart_parser::finish() {
     if (state_ == state::failed) return false;
-    if (state_ != state::epilogue)
+    if (state_ != state::epilogue && state_ != state::close_padding)
         return fail(body_status::malformed, "the body ends before the close delimiter", offset_);
     return true;
 }

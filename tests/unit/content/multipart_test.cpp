@@ -76,8 +76,8 @@ struct outcome {
 };
 
 std::ostream& operator<<(std::ostream& os, const outcome& o) {
-    return os << "{\"" << o.transcript << "\", status " << static_cast<int>(o.status)
-              << ", offset " << o.offset << "}";
+    return os << "{\"" << o.transcript << "\", status " << static_cast<int>(o.status) << ", offset "
+              << o.offset << "}";
 }
 
 /// Feeds `pieces` in order, then finishes (unless a feed failed).
@@ -130,23 +130,32 @@ const row rows[] = {
     {"one field", "--b\r\n" + cd + "\"a\"\r\n\r\nhello\r\n--b--", "[a]hello$"},
     {"two fields and a file",
      "--b\r\n" + cd + "\"x\"\r\n\r\n1\r\n--b\r\n" + cd + "y\r\n\r\ntwo\r\n--b\r\n" + cd +
-         "\"f\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n\r\n--b--\r\n",
+         "\"f\"; filename=\"a.png\"\r\nContent-Type: "
+         "image/png\r\n\r\n\x89PNG\r\n\x1a\n\r\n--b--\r\n",
      "[x]1$[y]two$[f:a.png image/png]\x89PNG\r\n\x1a\n$"},
-    {"empty parts", "--b\r\n" + cd + "a\r\n\r\n\r\n--b\r\n" + cd + "b; filename=\"\"\r\n\r\n\r\n--b--",
+    {"empty parts",
+     "--b\r\n" + cd + "a\r\n\r\n\r\n--b\r\n" + cd + "b; filename=\"\"\r\n\r\n\r\n--b--",
      "[a]$[b:]$"},
     {"no parts", "--b--", ""},
     {"preamble and epilogue",
-     "This is the preamble.\r\n--b is not a delimiter here\r\nx--b\r\n--b\r\n" + cd +
+     "This is the preamble, with --b in it.\r\nx--b\r\n-\r\n--\r\n--b\r\n" + cd +
          "a\r\n\r\nv\r\n--b--\r\nThe epilogue, with --b\r\n--b\r\nin it.",
      "[a]v$"},
     {"preamble is only a CRLF", "\r\n--b\r\n" + cd + "a\r\n\r\nv\r\n--b--", "[a]v$"},
+    {"close delimiter, padding, CRLF, epilogue", "--b\r\n" + cd + "a\r\n\r\nv\r\n--b-- \r\nx\r\n",
+     "[a]v$"},
     {"nothing after the close delimiter but padding", "--b\r\n" + cd + "a\r\n\r\nv\r\n--b--  \t",
      "[a]v$"},
-    {"transport padding", "--b \t \r\n" + cd + "a\r\n\r\n1\r\n--b\t\r\n" + cd + "b\r\n\r\n2\r\n--b--",
-     "[a]1$[b]2$"},
+    {"transport padding",
+     "--b \t \r\n" + cd + "a\r\n\r\n1\r\n--b\t\r\n" + cd + "b\r\n\r\n2\r\n--b--", "[a]1$[b]2$"},
     {"delimiter prefixes inside data",
-     "--bound\r\n" + cd + "a\r\n\r\nx\r\n--boun\r\n--bou-\r\n--b\r\n-\r\n\r\r\n\r\n--boun\r\n--bound--",
-     "[a]x\r\n--boun\r\n--bou-\r\n--b\r\n-\r\n\r\r\n\r\n--boun$", body_status::ok, nullptr, 0, {},
+     "--bound\r\n" + cd +
+         "a\r\n\r\nx\r\n--boun\r\n--bou-\r\n--b\r\n-\r\n\r\r\n\r\n--boun\r\n--bound--",
+     "[a]x\r\n--boun\r\n--bou-\r\n--b\r\n-\r\n\r\r\n\r\n--boun$",
+     body_status::ok,
+     nullptr,
+     0,
+     {},
      "bound"},
     {"CR and LF alone in data", "--b\r\n" + cd + "a\r\n\r\n\ra\nb\r\rc\n\n\r\r\r\n--b--",
      "[a]\ra\nb\r\rc\n\n\r\r$"},
@@ -155,21 +164,33 @@ const row rows[] = {
     {"data with NUL and dashes", "--b\r\n" + cd + "a\r\n\r\n\0\0--\r\n-\0\r\n--b--"s,
      "[a]\0\0--\r\n-\0$"s},
     {"quoted boundary with spaces and punctuation",
-     "--a b:c=(d)?\r\n" + cd + "a\r\n\r\nv\r\n--a b:c=(d)?--", "[a]v$", body_status::ok, nullptr,
-     0, {}, "a b:c=(d)?"},
+     "--a b:c=(d)?\r\n" + cd + "a\r\n\r\nv\r\n--a b:c=(d)?--",
+     "[a]v$",
+     body_status::ok,
+     nullptr,
+     0,
+     {},
+     "a b:c=(d)?"},
     {"a 70-byte boundary",
      "--" + std::string(70, 'z') + "\r\n" + cd + "a\r\n\r\n" + std::string(69, 'z') + "\r\n--" +
          std::string(70, 'z') + "--",
-     "[a]" + std::string(69, 'z') + "$", body_status::ok, nullptr, 0, {}, std::string(70, 'z')},
+     "[a]" + std::string(69, 'z') + "$",
+     body_status::ok,
+     nullptr,
+     0,
+     {},
+     std::string(70, 'z')},
     {"quoted name and filename with escapes",
      "--b\r\n" + cd + "\"a\\\"q\\\\\"; filename=\"C:\\dir\\f \\\"1\\\".txt\"\r\n\r\nv\r\n--b--",
      "[a\"q\\:C:\\dir\\f \"1\".txt]v$"},
     {"parameters in any order and case, with spaces",
      "--b\r\ncontent-disposition: FORM-DATA ;FILENAME=x.txt;  NAME = \"n\"\r\n\r\nv\r\n--b--",
-     "[n:x.txt]v$", body_status::malformed, "NAME = ", 0},
+     "[n:x.txt]v$"}, // RFC 2045 §5.1 parameters, on RFC 822 tokens: whitespace between them
     {"parameters in any order and case",
      "--b\r\ncontent-disposition:FORM-DATA ;FILENAME=x.txt;  NAME=\"n\" ;\r\n\r\nv\r\n--b--",
      "[n:x.txt]v$"},
+    {"whitespace around '=' in a quoted filename",
+     "--b\r\n" + cd + "a;filename\t=\t\"f.txt\"\r\n\r\nv\r\n--b--", "[a:f.txt]v$"},
     {"other header fields are kept, Content-Type as sent",
      "--b\r\nX-Extra: 1\r\n" + cd + "a\r\nContent-Type: text/plain;charset=UTF-8\r\n\r\nv\r\n--b--",
      "[a text/plain;charset=UTF-8]v$"},
@@ -191,15 +212,32 @@ const row rows[] = {
      body_status::malformed},
     {"truncated in the head", "--b\r\n" + cd + "a\r\n", "", body_status::malformed},
     {"truncated after a delimiter line", "--b\r\n", "", body_status::malformed},
+    // The second '-' is missing: the CR is the first byte that cannot continue the body.
     {"close delimiter with one dash", "--b\r\n" + cd + "a\r\n\r\nv\r\n--b-\r\n", "[a]v$",
-     body_status::malformed, "-\r\n", 0},
+     body_status::malformed, "-\r\n", 1},
+    {"close delimiter followed by other bytes", "--b\r\n" + cd + "a\r\n\r\nv\r\n--b--X", "[a]v$",
+     body_status::malformed, "X"},
+    {"close delimiter, padding, other bytes", "--b-- \tx\r\n", "", body_status::malformed, "x"},
+    {"close delimiter with a CR at the end", "--b--\r", "", body_status::malformed},
+    {"close delimiter with a CR without LF", "--b--\rX", "", body_status::malformed, "X"},
+    // RFC 2046 §5.1.1, note to implementors: a line that begins with the delimiter is one,
+    // whatever follows; then only padding and CRLF may.
+    {"a preamble line that begins with the delimiter",
+     "This is the preamble.\r\n--b is not a delimiter here\r\n--b\r\n" + cd + "a\r\n\r\nv\r\n--b--",
+     "", body_status::malformed, "is not"},
+    {"a data line that begins with the delimiter",
+     "--b\r\n" + cd + "a\r\n\r\nv\r\n--b2\r\n\r\n--b--", "[a]v$", body_status::malformed, "2\r\n"},
     {"delimiter followed by other bytes", "--b\r\n" + cd + "a\r\n\r\nv\r\n--bX\r\n", "[a]v$",
      body_status::malformed, "X"},
     {"first delimiter followed by other bytes", "--bb\r\n", "", body_status::malformed, "b\r\n"},
-    {"dash after padding", "--b \t--", "", body_status::malformed, "--", 3},
+    {"dash after padding", "--b \t--", "", body_status::malformed, " \t--", 2},
     {"CR without LF after a delimiter", "--b\rX", "", body_status::malformed, "X"},
-    {"obs-fold", "--b\r\nContent-Disposition: form-data;\r\n name=a\r\n\r\nv\r\n--b--", "",
-     body_status::malformed, " name=a"},
+    {"obs-fold", "--b\r\n" + cd + "a;\r\n filename=x\r\n\r\nv\r\n--b--", "", body_status::malformed,
+     " filename=x"},
+    // Without obs-fold, the line ended at its CRLF: what it lacks is the first fault.
+    {"obs-fold after a line without a name",
+     "--b\r\nContent-Disposition: form-data;\r\n name=a\r\n\r\nv\r\n--b--", "",
+     body_status::malformed, "\r\n name=a"},
     {"header line without a colon", "--b\r\n" + cd + "a\r\nX-Nothing\r\n\r\nv\r\n--b--", "",
      body_status::malformed, "X-Nothing", 9},
     {"space before the colon", "--b\r\nContent-Disposition : form-data; name=a\r\n\r\n--b--", "",
@@ -207,7 +245,7 @@ const row rows[] = {
     {"empty header name", "--b\r\n" + cd + "a\r\n: v\r\n\r\n--b--", "", body_status::malformed,
      ": v"},
     {"bare LF ends a header line", "--b\r\n" + cd + "a\n\r\nv\r\n--b--", "", body_status::malformed,
-     "\n"},
+     "a\n", 1},
     {"bare CR in a header line", "--b\r\n" + cd + "a\rb\r\n\r\nv\r\n--b--", "",
      body_status::malformed, "b\r\n\r\n"},
     {"control byte in a header value", "--b\r\n" + cd + "a\r\nX-C: a\x01z\r\n\r\n--b--", "",
@@ -215,31 +253,39 @@ const row rows[] = {
     {"no Content-Disposition", "--b\r\nContent-Type: text/plain\r\n\r\nv\r\n--b--", "",
      body_status::malformed, "\r\n\r\n", 2},
     {"no header lines at all", "--b\r\n\r\nv\r\n--b--", "", body_status::malformed, "\r\nv", 0},
+    // Content-Disposition: at the byte that cannot continue the field; at its end (the CR)
+    // when the name never came; at the name of a parameter given twice.
     {"missing name", "--b\r\nContent-Disposition: form-data; filename=\"x\"\r\n\r\nv\r\n--b--", "",
-     body_status::malformed, "Content-Disposition"},
+     body_status::malformed, "\r\n\r\n"},
     {"disposition without parameters", "--b\r\nContent-Disposition: form-data\r\n\r\n--b--", "",
-     body_status::malformed, "Content-Disposition"},
+     body_status::malformed, "\r\n\r\n"},
     {"not form-data", "--b\r\nContent-Disposition: attachment; name=a\r\n\r\nv\r\n--b--", "",
-     body_status::malformed, "Content-Disposition"},
+     body_status::malformed, "attachment"},
+    {"form-data as a prefix", "--b\r\nContent-Disposition: form-datax; name=a\r\n\r\nv\r\n--b--",
+     "", body_status::malformed, "form-datax"},
     {"form-data without ';'", "--b\r\nContent-Disposition: form-data name=a\r\n\r\n--b--", "",
-     body_status::malformed, "Content-Disposition"},
+     body_status::malformed, "name=a"},
     {"unterminated quoted name", "--b\r\n" + cd + "\"a\r\n\r\n--b--", "", body_status::malformed,
-     "Content-Disposition"},
+     "\r\n\r\n"},
+    {"control byte in a quoted name", "--b\r\n" + cd + "\"a\x7f\"\r\n\r\n--b--", "",
+     body_status::malformed, "\x7f"},
     {"empty parameter value", "--b\r\n" + cd + "\r\n\r\n--b--", "", body_status::malformed,
-     "Content-Disposition"},
+     "\r\n\r\n"},
     {"parameter without a name", "--b\r\nContent-Disposition: form-data; =a\r\n\r\n--b--", "",
-     body_status::malformed, "Content-Disposition"},
+     body_status::malformed, "=a"},
+    {"parameter without '='", "--b\r\n" + cd + "a; filename\r\n\r\n--b--", "",
+     body_status::malformed, "\r\n\r\n"},
     {"garbage after a quoted value", "--b\r\n" + cd + "\"a\"x\r\n\r\n--b--", "",
-     body_status::malformed, "Content-Disposition"},
+     body_status::malformed, "x\r\n"},
     {"name given twice", "--b\r\n" + cd + "a; name=b\r\n\r\n--b--", "", body_status::malformed,
-     "Content-Disposition"},
+     "name=b"},
     {"filename given twice", "--b\r\n" + cd + "a; filename=x; filename=y\r\n\r\n--b--", "",
-     body_status::malformed, "Content-Disposition"},
+     body_status::malformed, "filename=y"},
     {"two Content-Disposition fields", "--b\r\n" + cd + "a\r\n" + cd + "b\r\n\r\n--b--", "",
      body_status::malformed, "Content-Disposition: form-data; name=b"},
     {"a bad second part after a good one",
      "--b\r\n" + cd + "a\r\n\r\nv\r\n--b\r\nContent-Disposition: inline\r\n\r\n--b--", "[a]v$",
-     body_status::malformed, "Content-Disposition: inline"},
+     body_status::malformed, "inline"},
 
     // Limits.
     {"field at the limit", "--b\r\n" + cd + "a\r\n\r\n1234\r\n--b--", "[a]1234$", body_status::ok,
@@ -249,11 +295,11 @@ const row rows[] = {
     {"field over the limit by held-back bytes", "--b\r\n" + cd + "a\r\n\r\n123\r\n-x\r\n--b--",
      "[a]123\r", body_status::too_large, "\n-x", 0, limits(10, 4)},
     {"the limit is per part",
-     "--b\r\n" + cd + "a\r\n\r\n1234\r\n--b\r\n" + cd + "b\r\n\r\n5678\r\n--b--", "[a]1234$[b]5678$",
-     body_status::ok, nullptr, 0, limits(10, 4)},
+     "--b\r\n" + cd + "a\r\n\r\n1234\r\n--b\r\n" + cd + "b\r\n\r\n5678\r\n--b--",
+     "[a]1234$[b]5678$", body_status::ok, nullptr, 0, limits(10, 4)},
     {"files are not bounded by the field limit",
-     "--b\r\n" + cd + "f; filename=x\r\n\r\n123456789\r\n--b--", "[f:x]123456789$",
-     body_status::ok, nullptr, 0, limits(10, 4)},
+     "--b\r\n" + cd + "f; filename=x\r\n\r\n123456789\r\n--b--", "[f:x]123456789$", body_status::ok,
+     nullptr, 0, limits(10, 4)},
     {"an empty field with a zero limit", "--b\r\n" + cd + "a\r\n\r\n\r\n--b--", "[a]$",
      body_status::ok, nullptr, 0, limits(10, 0)},
     {"parts at the limit", "--b\r\n" + cd + "a\r\n\r\n1\r\n--b\r\n" + cd + "b\r\n\r\n2\r\n--b--",
@@ -268,8 +314,8 @@ const row rows[] = {
      nullptr, 0, limits(10, 10, 42)},
     {"header block over the limit", "--b\r\n" + cd + "a\r\n\r\nv\r\n--b--", "",
      body_status::too_large, "Content-Disposition", 41, limits(10, 10, 41)},
-    {"a long header line over the limit", "--b\r\nX-Long: " + std::string(100, 'x') + "\r\n",
-     "", body_status::too_large, "X-Long", 64, limits(10, 10, 64)},
+    {"a long header line over the limit", "--b\r\nX-Long: " + std::string(100, 'x') + "\r\n", "",
+     body_status::too_large, "X-Long", 64, limits(10, 10, 64)},
 };
 
 outcome expected_of(const row& r) {
@@ -328,9 +374,9 @@ TEST(MultipartRows, EveryPairOfSplits) {
         bool failed = false;
         for (std::size_t i = 0; i <= body.size() && !failed; ++i)
             for (std::size_t j = i; j <= body.size() && !failed; ++j) {
-                const outcome got = run(r.boundary,
-                                        {body.substr(0, i), body.substr(i, j - i), body.substr(j)},
-                                        r.limits);
+                const outcome got =
+                    run(r.boundary, {body.substr(0, i), body.substr(i, j - i), body.substr(j)},
+                        r.limits);
                 if (got != want) {
                     ADD_FAILURE() << "split at " << i << ", " << j << ": " << got << " != " << want;
                     failed = true;
@@ -341,7 +387,7 @@ TEST(MultipartRows, EveryPairOfSplits) {
 
 TEST(MultipartBoundary, FromContentType) {
     struct {
-        const char* content_type;
+        std::string content_type; // owned: a c_str() of a temporary would dangle
         std::optional<std::string> boundary;
     } cases[] = {
         {"multipart/form-data; boundary=abc", "abc"},
@@ -355,9 +401,10 @@ TEST(MultipartBoundary, FromContentType) {
         {"multipart/form-data; boundary=------------------------d74496d66958873e",
          "------------------------d74496d66958873e"},
         {"multipart/form-data; boundary=\"a\\\"b\"", std::nullopt}, // '"' is not a bchar
-        {"multipart/mixed; boundary=simple", "simple"}, // the type is not checked here
-        {("multipart/form-data; boundary=" + std::string(70, 'x')).c_str(), std::string(70, 'x')},
-        {("multipart/form-data; boundary=" + std::string(71, 'x')).c_str(), std::nullopt},
+        {"multipart/mixed; boundary=simple", "simple"},             // the type is not checked here
+        {"multipart/form-data; boundary=" + std::string(70, 'x'), std::string(70, 'x')},
+        {"multipart/form-data; boundary=" + std::string(71, 'x'), std::nullopt},
+        {"multipart/form-data; boundary = abc", std::nullopt}, // RFC 9110 §5.6.6: no spaces
         {"multipart/form-data", std::nullopt},
         {"multipart/form-data;", std::nullopt},
         {"multipart/form-data; boundary=", std::nullopt},
@@ -408,7 +455,8 @@ TEST(MultipartParts, HeadsAsSent) {
 }
 
 TEST(MultipartParts, HandlersCanStopTheParse) {
-    const std::string body = "--b\r\n" + cd + "a\r\n\r\nvalue\r\n--b\r\n" + cd + "b\r\n\r\nv\r\n--b--";
+    const std::string body =
+        "--b\r\n" + cd + "a\r\n\r\nvalue\r\n--b\r\n" + cd + "b\r\n\r\nv\r\n--b--";
     struct {
         const char* name;
         int refuse; // 0: on_part_begin of part b, 1: on_part_data, 2: on_part_end
@@ -479,7 +527,7 @@ TEST(MultipartStreaming, DataPassesThroughHoldingBackOnlyADelimiter) {
         fed += piece.size();
         EXPECT_EQ(delivered, fed - 1);
     }
-    ASSERT_TRUE(p.feed("\r\n--" + boundary)); // the held CR was the delimiter's
+    ASSERT_TRUE(p.feed("\n--" + boundary)); // the held CR was the delimiter's
     EXPECT_EQ(delivered, fed - 1);
     ASSERT_TRUE(p.feed("--\r\n"));
     ASSERT_TRUE(p.finish());
