@@ -12,8 +12,6 @@ from wharf_server import SharedServerTestCase
 
 
 class ContentTestCase(SharedServerTestCase):
-    # Compression would hide the bodies from these checks; test_compression covers it.
-    EXTRA_ARGS = ("--no-compress",)
 
     def request(self, method, path, body=None, headers=None):
         conn = self.server.http_connection()

@@ -22,7 +22,6 @@ struct serve_options {
     std::string access_log;
     std::string access_log_format = "common";
     bool demo = true;
-    bool compress = true;
     std::vector<wharf_cli::demo_user> demo_users{{"alice", "wonderland"}};
     bool h2 = true;  // HTTP/2 by ALPN on TLS listeners
     bool h2c = true; // HTTP/2 over cleartext (prior knowledge, Upgrade: h2c)
@@ -294,9 +293,6 @@ int main(int argc, char** argv) {
             "Add or replace a user of the demo's /whoami (NAME:PASSWORD; alice:wonderland is "
             "there by default)")
         ->type_name("NAME:PASSWORD");
-    serve_cmd->add_flag("--compress,!--no-compress", opt.compress,
-                        "Compress responses on the fly (br, zstd, gzip) as clients accept "
-                        "(default on)");
     serve_cmd->add_flag("--h2,!--no-h2", opt.h2, "Offer HTTP/2 by ALPN on TLS (default on)")
         ->group("HTTP/2");
     serve_cmd
