@@ -26,7 +26,8 @@ struct json_body {
 /// Parses the buffered body as JSON. Takes application/json and any "+json" type (a missing
 /// Content-Type is wrong_media_type); bodies over `max_bytes` are too_large; nesting deeper
 /// than `max_depth` is malformed. Never throws.
-json_body read_json(const request& req, std::size_t max_bytes = std::numeric_limits<std::size_t>::max(),
+json_body read_json(const request& req,
+                    std::size_t max_bytes = std::numeric_limits<std::size_t>::max(),
                     std::size_t max_depth = 256);
 
 /// Replaces the response body with `value` serialised (compact unless `indent` >= 0) and sets

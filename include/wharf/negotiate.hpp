@@ -62,7 +62,8 @@ class accept_list {
     /// The index of the best of `offered` (highest quality; among equals the earliest offered),
     /// or nullopt when every one has quality 0.
     std::optional<std::size_t> negotiate(std::span<const std::string_view> offered) const noexcept;
-    std::optional<std::size_t> negotiate(std::initializer_list<std::string_view> offered) const noexcept {
+    std::optional<std::size_t>
+    negotiate(std::initializer_list<std::string_view> offered) const noexcept {
         return negotiate(std::span<const std::string_view>(offered.begin(), offered.size()));
     }
 
@@ -74,7 +75,8 @@ class accept_list {
 
 /// The best of `offered` media types for the request's Accept, or nullopt (answer 406). Adds
 /// "Accept" to the response's Vary: the answer depends on it either way.
-std::optional<std::string_view> negotiate(session& s, std::initializer_list<std::string_view> offered);
+std::optional<std::string_view> negotiate(session& s,
+                                          std::initializer_list<std::string_view> offered);
 std::optional<std::string_view> negotiate(session& s, std::span<const std::string_view> offered);
 
 } // namespace wharf

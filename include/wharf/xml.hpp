@@ -27,7 +27,8 @@ struct xml_body {
 /// ever fetched and no entity but the five predefined ones and character references is
 /// expanded (a DOCTYPE's entity declarations stay unexpanded text), so a hostile body costs
 /// at most its size; elements nested deeper than `max_depth` are malformed. Never throws.
-xml_body read_xml(const request& req, std::size_t max_bytes = std::numeric_limits<std::size_t>::max(),
+xml_body read_xml(const request& req,
+                  std::size_t max_bytes = std::numeric_limits<std::size_t>::max(),
                   std::size_t max_depth = 256);
 
 /// Replaces the response body with `node` (a document or any node) serialised, and sets

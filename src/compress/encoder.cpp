@@ -41,7 +41,9 @@ std::size_t room_for(std::size_t input) {
     return std::clamp<std::size_t>(input / 2 + 64, 256, 64 * 1024);
 }
 
-std::error_code io_error() { return make_error_code(std::errc::io_error); }
+std::error_code io_error() {
+    return make_error_code(std::errc::io_error);
+}
 
 int ceil_log2(std::uint64_t n) {
     return n <= 1 ? 0 : std::numeric_limits<std::uint64_t>::digits - std::countl_zero(n - 1);
@@ -135,7 +137,8 @@ class gzip_encoder final : public encoder {
     }
 
     std::error_code write(std::string_view in, flush_mode mode, std::string& out) override {
-        if (finished_) return in.empty() ? std::error_code{} : make_error_code(std::errc::invalid_argument);
+        if (finished_)
+            return in.empty() ? std::error_code{} : make_error_code(std::errc::invalid_argument);
         if (!s_) return io_error();
         if (in.empty() && (mode == flush_mode::none || (mode == flush_mode::flush && !pending_)))
             return {};
@@ -268,19 +271,20 @@ class brotli_encoder final : public encoder {
                 s, BROTLI_PARAM_SIZE_HINT,
                 static_cast<std::uint32_t>(std::min<std::uint64_t>(*size_hint, 1u << 30)));
         }
-        BrotliEncoderSetParameter(
-            s, BROTLI_PARAM_QUALITY,
-            static_cast<std::uint32_t>(std::clamp(quality, BROTLI_MIN_QUALITY, BROTLI_MAX_QUALITY)));
+        BrotliEncoderSetParameter(s, BROTLI_PARAM_QUALITY,
+                                  static_cast<std::uint32_t>(
+                                      std::clamp(quality, BROTLI_MIN_QUALITY, BROTLI_MAX_QUALITY)));
         BrotliEncoderSetParameter(s, BROTLI_PARAM_LGWIN, static_cast<std::uint32_t>(lgwin));
         return std::make_unique<brotli_encoder>(s);
     }
 
     std::error_code write(std::string_view in, flush_mode mode, std::string& out) override {
-        if (finished_) return in.empty() ? std::error_code{} : make_error_code(std::errc::invalid_argument);
+        if (finished_)
+            return in.empty() ? std::error_code{} : make_error_code(std::errc::invalid_argument);
         if (!s_) return io_error();
         if (in.empty() && (mode == flush_mode::none || (mode == flush_mode::flush && !pending_)))
             return {};
-        const BrotliEncoderOperation op = mode == flush_mode::none ? BROTLI_OPERATION_PROCESS
+        const BrotliEncoderOperation op = mode == flush_mode::none    ? BROTLI_OPERATION_PROCESS
                                           : mode == flush_mode::flush ? BROTLI_OPERATION_FLUSH
                                                                       : BROTLI_OPERATION_FINISH;
         const auto* next_in = reinterpret_cast<const std::uint8_t*>(in.data());
@@ -329,7 +333,8 @@ class zstd_encoder final : public encoder {
 
     static std::unique_ptr<encoder> make(int level, std::optional<std::uint64_t> size_hint) {
         ZSTD_CCtx* c = nullptr;
-        if (auto* pool = zstd_pool::of_this_thread()) c = pool->take([](ZSTD_CCtx*) { return true; });
+        if (auto* pool = zstd_pool::of_this_thread())
+            c = pool->take([](ZSTD_CCtx*) { return true; });
         if (!c) c = ZSTD_createCCtx();
         if (!c) return nullptr;
         // The workspace (windows, tables) stays allocated across the reset.
@@ -347,7 +352,8 @@ class zstd_encoder final : public encoder {
     }
 
     std::error_code write(std::string_view in, flush_mode mode, std::string& out) override {
-        if (finished_) return in.empty() ? std::error_code{} : make_error_code(std::errc::invalid_argument);
+        if (finished_)
+            return in.empty() ? std::error_code{} : make_error_code(std::errc::invalid_argument);
         if (!c_) return io_error();
         if (in.empty() && (mode == flush_mode::none || (mode == flush_mode::flush && !pending_)))
             return {};

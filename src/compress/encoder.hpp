@@ -7,9 +7,10 @@
 //
 // | coding | window | one stream's state (measured)   | kept per thread while idle  |
 // |--------|--------|---------------------------------|-----------------------------|
-// | gzip   | 32 KiB | 262 KiB (windowBits 15, memLevel 8: 2^17 + 2^17 + 5.9 KiB) | 2 z_streams (deflateReset) |
-// | br     | ≤ 256 KiB (lgwin 18) | ≤ 1.1 MiB at quality 5 (see brotli_lgwin) | freed blocks up to 2 MiB |
-// | zstd   | ≤ 256 KiB (windowLog 18) | ≤ 1.3 MiB at level 3 (see zstd_window_log) | 2 ZSTD_CCtx (ZSTD_CCtx_reset) |
+// | gzip   | 32 KiB | 262 KiB (windowBits 15, memLevel 8: 2^17 + 2^17 + 5.9 KiB) | 2 z_streams
+// (deflateReset) | | br     | ≤ 256 KiB (lgwin 18) | ≤ 1.1 MiB at quality 5 (see brotli_lgwin) |
+// freed blocks up to 2 MiB | | zstd   | ≤ 256 KiB (windowLog 18) | ≤ 1.3 MiB at level 3 (see
+// zstd_window_log) | 2 ZSTD_CCtx (ZSTD_CCtx_reset) |
 //
 // A body whose size is known gets a smaller window when it is smaller (brotli's lgwin and
 // zstd's pledged size), which also shrinks the tables.

@@ -34,7 +34,8 @@ void body_error::answer(response& res) const {
     }
     std::string text(res.reason());
     if (!message.empty()) text.append(": ").append(message);
-    if (status == body_status::malformed) text.append(" (at byte ").append(std::to_string(offset)).append(")");
+    if (status == body_status::malformed)
+        text.append(" (at byte ").append(std::to_string(offset)).append(")");
     text.push_back('\n');
     res.body(std::move(text), "text/plain; charset=utf-8");
 }

@@ -20,9 +20,9 @@ class well_formed_check final : public pugi::xml_tree_walker {
   public:
     explicit well_formed_check(std::size_t max_depth) : max_(max_depth) {}
     bool for_each(pugi::xml_node& node) override {
-        if (depth() == 0 && node.type() != pugi::node_element && node.type() != pugi::node_comment &&
-            node.type() != pugi::node_pi && node.type() != pugi::node_declaration &&
-            node.type() != pugi::node_doctype)
+        if (depth() == 0 && node.type() != pugi::node_element &&
+            node.type() != pugi::node_comment && node.type() != pugi::node_pi &&
+            node.type() != pugi::node_declaration && node.type() != pugi::node_doctype)
             return fail("text outside the root element");
         if (node.type() != pugi::node_element) return true;
         if (depth() == 0 && ++roots_ > 1) return fail("more than one root element");
@@ -61,8 +61,7 @@ class body_writer final : public pugi::xml_writer {
 };
 
 bool is_xml(std::string_view type) {
-    return detail::is_media_type(type, "application/xml", "+xml") ||
-           iequals(type, "text/xml");
+    return detail::is_media_type(type, "application/xml", "+xml") || iequals(type, "text/xml");
 }
 
 } // namespace
@@ -85,8 +84,8 @@ xml_body read_xml(const request& req, std::size_t max_bytes, std::size_t max_dep
     out.document = std::make_unique<pugi::xml_document>();
     // parse_default expands only the predefined entities and character references; a DOCTYPE
     // (and any entity it declares) is skipped, never expanded or fetched.
-    const pugi::xml_parse_result parsed =
-        out.document->load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_auto);
+    const pugi::xml_parse_result parsed = out.document->load_buffer(
+        body.data(), body.size(), pugi::parse_default, pugi::encoding_auto);
     if (!parsed)
         return fail(body_status::malformed, parsed.description(),
                     static_cast<std::size_t>(parsed.offset));

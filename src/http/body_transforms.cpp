@@ -155,8 +155,8 @@ std::error_code transform_body(response& res, const std::shared_ptr<transform_ch
 
     bool memory_only = true;
     for (const auto& piece : pieces)
-        memory_only = memory_only &&
-                      (piece.kind == body_piece::bytes || piece.kind == body_piece::borrowed);
+        memory_only =
+            memory_only && (piece.kind == body_piece::bytes || piece.kind == body_piece::borrowed);
     if (memory_only) {
         std::string out;
         std::error_code ec;

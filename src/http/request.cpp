@@ -22,9 +22,8 @@ void request_access::forget_accept(request& r) noexcept {
 
 namespace {
 
-const accept_list& parsed(const header_view& headers,
-                          std::unique_ptr<detail::accept_fields>& cache, accept_list::field_kind kind,
-                          std::string_view name) {
+const accept_list& parsed(const header_view& headers, std::unique_ptr<detail::accept_fields>& cache,
+                          accept_list::field_kind kind, std::string_view name) {
     if (!cache) cache = std::make_unique<detail::accept_fields>();
     auto& slot = cache->lists[static_cast<int>(kind)];
     if (!slot) {
