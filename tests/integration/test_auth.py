@@ -449,28 +449,16 @@ def h2_tls_socket(port, cert=None, key=None):
     return sock
 
 
-class ListenersTest(unittest.TestCase):
+class ListenersTest(SharedServerTestCase):
     """One server with a plaintext listener (h2c) and a TLS one (h2 by ALPN) that asks for
     client certificates from the test CA (--tls-client-ca, --tls-client-verify optional)."""
 
     @classmethod
-    def setUpClass(cls):
+    def make_server(cls):
         c = certs()
-        cls.server = WharfServer(tls=False, extra_args=[
+        return WharfServer(tls=False, extra_args=[
             *c.server_args("127.0.0.1:0"), "--tls-client-ca", c.ca,
             "--tls-client-verify", "optional", "--demo-user", "bob:secret"])
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.cleanup()
 
     def https(self, path="/whoami"):
         return "https://localhost:%d%s" % (self.server.tls_port, path)

@@ -494,8 +494,13 @@ class SharedServerTestCase(unittest.TestCase):
         pass
 
     @classmethod
+    def make_server(cls):
+        """The server the class shares; override for other listeners (TLS, say)."""
+        return WharfServer(extra_args=cls.EXTRA_ARGS, workers=cls.WORKERS)
+
+    @classmethod
     def setUpClass(cls):
-        cls.server = WharfServer(extra_args=cls.EXTRA_ARGS, workers=cls.WORKERS)
+        cls.server = cls.make_server()
         try:
             cls.prepare_site(cls.server.site)
             cls.server.start()
