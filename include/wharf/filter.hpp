@@ -37,6 +37,13 @@ class body_transform {
     virtual void abandon(response& res) { (void)res; }
 };
 
+/// What on_head is told of the response about to start.
+struct head_context {
+    /// This first send is also the last: the whole body is in the response now (its size is
+    /// res.body_size() when known). False when the handler streams the body in further sends.
+    bool whole = false;
+};
+
 /// Wraps handlers. `before` runs ahead of the handler and may answer instead of it; `on_head`
 /// runs when the response head is about to go out (the first send, however the handler sends:
 /// whole, streamed, after a suspend) and may change status and fields and install a
@@ -59,8 +66,9 @@ class filter {
     /// ranges gives it its own validator with res.process_ranges(new_etag, res.last_modified()):
     /// that is the ETag sent and the one If-None-Match meets. Returns a transform for the body,
     /// or null.
-    virtual std::unique_ptr<body_transform> on_head(session& s) {
+    virtual std::unique_ptr<body_transform> on_head(session& s, const head_context& head) {
         (void)s;
+        (void)head;
         return nullptr;
     }
 };

@@ -165,13 +165,13 @@ struct multipart_handlers {
 
 /// Reads the request body as multipart/form-data, piece by piece with session::read_body
 /// (back-pressure: the next piece is read only after the handlers returned), then calls
-/// on_done once. wrong_media_type unless the Content-Type is multipart/form-data; malformed
-/// when its boundary is missing or invalid, or the body is (the rest is then not read); no_body
-/// when the request has none; a connection lost or a body that failed to arrive is malformed
-/// too. Meant for stream_body routes (a buffered body comes in as one piece). The response is
-/// the handler's to send: read_multipart defers it, so on_done (or later code) calls s.send(),
-/// e.g. after error.answer(s.response()). Call on the session's thread; `s` must not start
-/// another body read until on_done.
+/// on_done once. no_body when the request has none (Content-Length 0 included);
+/// wrong_media_type unless the Content-Type is multipart/form-data; malformed when its boundary
+/// is missing or invalid, or the body is (the rest is then not read); a connection lost or a
+/// body that failed to arrive is malformed too. Meant for stream_body routes (a buffered body comes
+/// in as one piece). The response is the handler's to send: read_multipart defers it, so on_done
+/// (or later code) calls s.send(), e.g. after error.answer(s.response()). Call on the session's
+/// thread; `s` must not start another body read until on_done.
 void read_multipart(session& s, multipart_handlers handlers, const form_limits& limits = {});
 
 } // namespace wharf

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "wharf/address.hpp"
+#include "wharf/compress.hpp"
 #include "wharf/error.hpp"
 #include "wharf/filter.hpp"
 #include "wharf/headers.hpp"

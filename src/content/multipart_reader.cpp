@@ -80,7 +80,8 @@ void read_multipart(session& s, multipart_handlers handlers, const form_limits& 
         if (handlers.on_done) handlers.on_done(error_of(status, std::move(message)));
     };
     // HTTP/1 tells from the head whether a body follows; HTTP/2 only once the stream ends.
-    if (req.version() != request::protocol_version::http2 && !req.header("Content-Length") &&
+    const auto length = req.header("Content-Length");
+    if (req.version() != request::protocol_version::http2 && (!length || *length == "0") &&
         !req.header("Transfer-Encoding"))
         return fail(body_status::no_body, "the request has no body");
     if (!iequals(req.content_type().media_type, "multipart/form-data"))

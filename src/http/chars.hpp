@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "wharf/headers.hpp"
+
 namespace wharf::chars {
 
 /// unreserved (RFC 3986 §2.3).
@@ -89,6 +91,11 @@ bool for_each_element(std::string_view list, F&& f) {
         list.remove_prefix(comma + 1);
     }
     return true;
+}
+
+/// Whether the comma-separated list has `element` among its elements, ignoring case.
+inline bool list_has(std::string_view list, std::string_view element) {
+    return !for_each_element(list, [&](std::string_view e) { return !iequals(e, element); });
 }
 
 } // namespace wharf::chars

@@ -199,7 +199,7 @@ void exchange::queue_response(send_flags flags, send_callback done) {
     protocol_->hold_output(*this, has(flags, send_flags::hold));
     if (!head_sent_) {
         const request& req = session_.request();
-        run_filters_on_head();
+        run_filters_on_head(final);
         const int status = res.status();
         if (final && res.processes_ranges() && res.status() == 200 &&
             (req.method() == method::get || req.method() == method::head))
@@ -252,12 +252,13 @@ bool exchange::response_carries_body() const noexcept {
     return !status_forbids_body(status) && !connect_ok && m != method::head;
 }
 
-void exchange::run_filters_on_head() {
+void exchange::run_filters_on_head(bool whole) {
+    const head_context head{whole};
     auto& filters = session_access::filters(session_);
     for (auto it = filters.rbegin(); it != filters.rend(); ++it) {
         std::unique_ptr<body_transform> t;
         try {
-            t = (*it)->on_head(session_);
+            t = (*it)->on_head(session_, head);
         } catch (...) {
             report_handler_exception(session_, std::current_exception());
             continue;

@@ -155,7 +155,7 @@ class exchange final : public session_stream {
   private:
     void queue_response(send_flags flags, send_callback done);
     bool response_carries_body() const noexcept;
-    void run_filters_on_head();
+    void run_filters_on_head(bool whole);
     void start_response(bool final);
     void queue_body();
     void log_response();

@@ -8,10 +8,6 @@
 namespace wharf::http1 {
 namespace {
 
-bool has_token(std::string_view list, std::string_view token) {
-    return !chars::for_each_element(list, [&](std::string_view e) { return !iequals(e, token); });
-}
-
 /// RFC 7540 §3.2.1: base64url without padding. False when it is not.
 bool decode_settings(std::string_view in, std::string& out) {
     // token68 (RFC 9110 §11.2) has at least one character; far fewer than 4096 hold every
@@ -55,10 +51,10 @@ std::unique_ptr<detail::h2c_upgrade> h2c_upgrade_request(const request_head& hea
     const header_field* settings = nullptr;
     for (const header_field& f : fields) {
         if (iequals(f.name, "upgrade")) {
-            upgrade = upgrade || has_token(f.value, "h2c");
+            upgrade = upgrade || chars::list_has(f.value, "h2c");
         } else if (iequals(f.name, "connection")) {
             connection_lists_settings =
-                connection_lists_settings || has_token(f.value, "http2-settings");
+                connection_lists_settings || chars::list_has(f.value, "http2-settings");
         } else if (iequals(f.name, "http2-settings")) {
             if (settings) return nullptr; // exactly one (RFC 7540 §3.2.1)
             settings = &f;

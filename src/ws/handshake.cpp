@@ -15,10 +15,7 @@ constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 bool has_token(const header_view& headers, std::string_view name, std::string_view token) {
     for (const header_field& f : headers) {
-        if (!iequals(f.name, name)) continue;
-        const bool found = !chars::for_each_element(
-            f.value, [&](std::string_view element) { return !iequals(element, token); });
-        if (found) return true;
+        if (iequals(f.name, name) && chars::list_has(f.value, token)) return true;
     }
     return false;
 }

@@ -82,7 +82,8 @@ class test_filter final : public wharf::filter {
         }
         return verdict::next;
     }
-    std::unique_ptr<wharf::body_transform> on_head(wharf::session& s) override {
+    std::unique_ptr<wharf::body_transform> on_head(wharf::session& s,
+                                                   const wharf::head_context& head) override {
         log_->add(tag_ + ":head");
         wharf::response& res = s.response();
         // A filter that changes the representation changes its validator: the one conditional
@@ -91,6 +92,7 @@ class test_filter final : public wharf::filter {
             res.process_ranges(std::string(etag.substr(0, etag.size() - 1)) + "-" + tag_ + '"',
                                res.last_modified());
         res.add_header("X-Transformed", tag_);
+        res.add_header("X-Whole", head.whole ? "yes" : "no");
         return std::make_unique<tagging_transform>(tag_, log_);
     }
 
@@ -182,6 +184,7 @@ TEST_F(filter_fixture, TransformsRunInReverseFilterOrder) {
     EXPECT_EQ(r->body, "HELLO WORLDINNERouter");
     EXPECT_EQ(r->header("ETag").value_or(""), "\"v1-inner-outer\"");
     EXPECT_EQ(r->header_all("X-Transformed"), (std::vector<std::string>{"inner", "outer"}));
+    EXPECT_EQ(r->header_all("X-Whole"), (std::vector<std::string>{"yes", "yes"}));
     const auto calls = log->get();
     const std::vector<std::string> want{"outer:before", "inner:before", "handler",     "inner:head",
                                         "outer:head",   "inner:finish", "outer:finish"};
@@ -237,6 +240,7 @@ TEST_F(filter_fixture, EachSendMoreIsAFlush) {
     const auto r = c.read_framed_response(false, &chunks);
     ASSERT_TRUE(r) << c.error();
     EXPECT_EQ(r->body, "ONE TWO THREEouter");
+    EXPECT_EQ(r->header("X-Whole").value_or(""), "no"); // the first send had more to follow
     const auto calls = log->get();
     EXPECT_EQ(std::count(calls.begin(), calls.end(), "outer:flush"), 2);
     EXPECT_EQ(std::count(calls.begin(), calls.end(), "outer:finish"), 1);

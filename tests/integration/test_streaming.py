@@ -12,13 +12,14 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import unittest
 
 from wharf_server import (
+    RssSampler,
+    report,
     rss_bounds_apply,
     Response,
     ResponseReader,
@@ -63,59 +64,6 @@ def sha256_of_pattern(n):
         h.update(pattern_slice(k, at))
         at += k
     return h.hexdigest()
-
-
-class RssSampler:
-    """Samples a process's VmRSS every `interval` seconds on a thread while in a with-block."""
-
-    def __init__(self, pid, interval=0.5):
-        self.pid = pid
-        self.interval = interval
-        self.samples = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while True:
-            try:
-                self.samples.append(rss_bytes(self.pid))
-            except (OSError, AssertionError):
-                return
-            if self._stop.wait(self.interval):
-                return
-
-    def __enter__(self):
-        self.baseline = rss_bytes(self.pid)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(5)
-        self.samples.append(rss_bytes(self.pid))
-        return False
-
-    @property
-    def peak(self):
-        return max(self.samples + [self.baseline])
-
-    @property
-    def growth(self):
-        return self.peak - self.baseline
-
-    def describe(self):
-        return "baseline %.1f MiB, peak %.1f MiB, growth %.1f MiB over %d samples" % (
-            self.baseline / MIB,
-            self.peak / MIB,
-            self.growth / MIB,
-            len(self.samples),
-        )
-
-
-def report(line):
-    """Measurements worth seeing in the ctest log (stderr, like unittest's own output)."""
-    sys.stderr.write("\n    [measure] %s\n" % line)
-    sys.stderr.flush()
 
 
 # -- a response reader that also understands chunked and close-delimited bodies --------------

@@ -19,6 +19,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -68,6 +69,59 @@ def rss_bytes(pid):
 def hwm_bytes(pid):
     """The process's peak resident set size so far."""
     return _status_bytes(pid, "VmHWM")
+
+
+class RssSampler:
+    """Samples a process's VmRSS every `interval` seconds on a thread while in a with-block."""
+
+    def __init__(self, pid, interval=0.5):
+        self.pid = pid
+        self.interval = interval
+        self.samples = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while True:
+            try:
+                self.samples.append(rss_bytes(self.pid))
+            except (OSError, AssertionError):
+                return
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self):
+        self.baseline = rss_bytes(self.pid)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(5)
+        self.samples.append(rss_bytes(self.pid))
+        return False
+
+    @property
+    def peak(self):
+        return max(self.samples + [self.baseline])
+
+    @property
+    def growth(self):
+        return self.peak - self.baseline
+
+    def describe(self):
+        return "baseline %.1f MiB, peak %.1f MiB, growth %.1f MiB over %d samples" % (
+            self.baseline / (1 << 20),
+            self.peak / (1 << 20),
+            self.growth / (1 << 20),
+            len(self.samples),
+        )
+
+
+def report(line):
+    """Measurements worth seeing in the ctest log (stderr, like unittest's own output)."""
+    sys.stderr.write("\n    [measure] %s\n" % line)
+    sys.stderr.flush()
 
 
 def wait_for(predicate, timeout, interval=0.05):

@@ -10,12 +10,12 @@
 #include <stop_token>
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 #include <wharf/task.hpp>
 #include <wharf/websocket.hpp>
 
 #include "pattern.hpp"
+#include "sha256.hpp"
 
 namespace wharf_cli {
 namespace {
@@ -105,31 +105,21 @@ void stream_next(wharf::session& s) {
 
 /// POST /upload-digest: the body is hashed as it streams in, never held whole.
 struct digest_state {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    sha256 hash;
     std::uint64_t bytes = 0;
-    digest_state() { EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr); }
-    digest_state(const digest_state&) = delete;
-    digest_state& operator=(const digest_state&) = delete;
-    ~digest_state() { EVP_MD_CTX_free(ctx); }
 };
 
 void digest_more(wharf::session& s) {
     s.read_body([&s](std::error_code ec, std::string_view piece, bool last) {
         auto* st = s.context<digest_state>();
         if (ec || !st) return; // the client went away
-        EVP_DigestUpdate(st->ctx, piece.data(), piece.size());
+        st->hash.update(piece);
         st->bytes += piece.size();
         if (!last) {
             digest_more(s);
             return;
         }
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        EVP_DigestFinal_ex(st->ctx, md, &len);
-        std::string hex;
-        for (unsigned i = 0; i < len; ++i)
-            hex += fmt::format("{:02x}", md[i]);
-        s.response().json(nlohmann::json{{"bytes", st->bytes}, {"sha256", hex}}.dump());
+        s.response().json(nlohmann::json{{"bytes", st->bytes}, {"sha256", st->hash.hex()}}.dump());
         s.send();
     });
 }

@@ -12,6 +12,7 @@
 #include <wharf/wharf.hpp>
 
 #include "demo.hpp"
+#include "demo_bench.hpp"
 
 namespace {
 
@@ -25,6 +26,7 @@ struct serve_options {
     std::vector<wharf_cli::demo_user> demo_users{{"alice", "wonderland"}};
     bool h2 = true;  // HTTP/2 by ALPN on TLS listeners
     bool h2c = true; // HTTP/2 over cleartext (prior knowledge, Upgrade: h2c)
+    bool compress = true;
     std::size_t max_connections = 10000;
     std::string server_name = "wharf";
     bool listing = true;
@@ -149,10 +151,13 @@ int serve(const serve_options& opt) {
     wharf::thread_pool pool(
         2); // demo work that must not run on a loop (declared first: outlives srv)
     wharf::server srv(config);
+    // First, so that it sees every response last (after the other filters).
+    if (opt.compress) srv.routes().use(wharf::compression());
     if (opt.demo) {
         wharf_cli::add_demo_routes(srv.routes(), pool);
         wharf_cli::add_content_demo_routes(srv.routes());
         wharf_cli::add_auth_demo_routes(srv.routes(), opt.demo_users);
+        wharf_cli::add_bench_demo_routes(srv.routes());
     }
     try {
         srv.routes().route({wharf::method::get, wharf::method::head}, "/*",
@@ -275,6 +280,9 @@ int main(int argc, char** argv) {
                           "Cache-Control value for file responses");
     serve_cmd->add_option("--index", opt.index,
                           "Index file of a directory (default index.html; '' for none)");
+    serve_cmd->add_flag("--compress,!--no-compress", opt.compress,
+                        "Compress text responses with br, zstd or gzip as clients accept "
+                        "(default on)");
     serve_cmd->add_flag("--demo,!--no-demo", opt.demo, "Mount the demo endpoints (default on)");
     serve_cmd
         ->add_option_function<std::vector<std::string>>(
