@@ -10,7 +10,10 @@ the fetch) as HTTP/2.0. Skipped where Chromium is not installed (scripts/deps te
 
 import base64
 import hashlib
+import html
+import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -114,6 +117,45 @@ class BrowserTest(unittest.TestCase):
             def logged():
                 with open(log) as f:
                     return '"CONNECT /ws/echo HTTP/2.0" 200' in f.read()
+
+            self.assertTrue(wait_for(logged, 10), open(log).read())
+            srv.stop()
+        finally:
+            srv.cleanup()
+            shutil.rmtree(log_dir, ignore_errors=True)
+
+    def test_form_upload_over_tls(self):
+        """form.html?selftest puts two files in its file input and submits the form: Chromium's
+        own multipart/form-data goes to POST /form (over HTTP/2), whose JSON answer is the page
+        Chromium then shows."""
+        c = certs()
+        log_dir = tempfile.mkdtemp(prefix="wharf-browser-")
+        log = os.path.join(log_dir, "access.log")
+        srv = WharfServer(extra_args=["--access-log", log, *c.server_args()], workers=1,
+                          tls=False)
+        try:
+            for name in ("form.html", "style.css"):
+                shutil.copy(os.path.join(DEMO_SITE, name), os.path.join(srv.site, name))
+            srv.start()
+            r = run_chromium(c, "https://localhost:%d/form.html?selftest" % srv.tls_port)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            shown = re.search(r"<pre[^>]*>(.*?)</pre>", r.stdout, re.S)
+            self.assertIsNotNone(shown, r.stdout[-2000:])
+            answer = json.loads(html.unescape(shown.group(1)))
+            pattern = bytes((i * 7 + 3) % 256 for i in range(100000))
+            self.assertEqual(answer, {
+                "fields": {"name": "alice", "comment": "Hello from a browser"},
+                "files": [
+                    {"field": "upload", "filename": "pattern.bin",
+                     "type": "application/octet-stream", "bytes": 100000,
+                     "sha256": hashlib.sha256(pattern).hexdigest()},
+                    {"field": "upload", "filename": "notes.txt", "type": "text/plain",
+                     "bytes": 11, "sha256": hashlib.sha256(b"plain text\n").hexdigest()},
+                ]})
+
+            def logged():
+                with open(log) as f:
+                    return '"POST /form HTTP/2.0" 200' in f.read()
 
             self.assertTrue(wait_for(logged, 10), open(log).read())
             srv.stop()
