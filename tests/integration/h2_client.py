@@ -25,6 +25,8 @@ except ImportError:  # pragma: no cover - depends on the machine
         sys.path.append(_DIST)
     import hpack
 
+import tls_certs
+
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 # Frame types (RFC 9113 §6).
@@ -184,6 +186,13 @@ class H2Client:
             sock.close()
             raise AssertionError("ALPN chose %r, not h2" % sock.selected_alpn_protocol())
         return cls(sock, timeout=timeout, **kw)
+
+    @classmethod
+    def to_main_listener(cls, server, **kw):
+        """HTTP/2 to a WharfServer's main listener: h2 by ALPN when it is TLS, else h2c."""
+        if server.tls:
+            return cls.tls(server.tls_port, tls_certs.certs().ca, **kw)
+        return cls.h2c(server.port, **kw)
 
     def close(self):
         try:

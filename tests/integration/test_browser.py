@@ -65,103 +65,79 @@ def run_chromium(c, url):
 
 @unittest.skipUnless(CHROMIUM, "chromium is not installed")
 class BrowserTest(unittest.TestCase):
-    def test_demo_site_over_h2_on_tls(self):
-        c = certs()
+    def serve(self, pages):
+        """A one-worker wharf with an access log and TLS beside plaintext, serving `pages`
+        ({name: text, or None for the demo site's file}); stopped and removed after the test."""
         log_dir = tempfile.mkdtemp(prefix="wharf-browser-")
-        log = os.path.join(log_dir, "access.log")
-        srv = WharfServer(extra_args=["--access-log", log, *c.server_args()], workers=1,
-                          tls=False)
-        try:
-            for name in ("index.html", "style.css"):
+        self.addCleanup(shutil.rmtree, log_dir, ignore_errors=True)
+        self.log = os.path.join(log_dir, "access.log")
+        srv = WharfServer(extra_args=["--access-log", self.log, *certs().server_args()],
+                          workers=1, tls=False)
+        self.addCleanup(srv.cleanup)
+        for name, text in pages.items():
+            if text is None:
                 shutil.copy(os.path.join(DEMO_SITE, name), os.path.join(srv.site, name))
-            srv.start()
-            r = run_chromium(c, "https://localhost:%d/" % srv.tls_port)
-            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-            self.assertIn("<h1>wharf is running</h1>", r.stdout)
-            self.assertRegex(r.stdout, r'<span id="connection">HTTP/2 over TLSv1\.3 \(TLS_[A-Z0-9_]+\)<')
+            else:
+                with open(os.path.join(srv.site, name), "w") as f:
+                    f.write(text)
+        srv.start()
+        self.addCleanup(srv.stop)
+        return srv
 
-            def logged():
-                with open(log) as f:
-                    text = f.read()
-                return all('"GET %s HTTP/2.0" 200' % p in text for p in ("/", "/style.css", "/tls"))
+    def assert_logged(self, *lines):
+        def logged():
+            with open(self.log) as f:
+                text = f.read()
+            return all(line in text for line in lines)
 
-            self.assertTrue(wait_for(logged, 10), open(log).read())
-            srv.stop()
-        finally:
-            srv.cleanup()
-            shutil.rmtree(log_dir, ignore_errors=True)
+        if not wait_for(logged, 10):
+            with open(self.log) as f:
+                self.fail("not all of %r in the access log:\n%s" % (lines, f.read()))
+
+    def browse(self, srv, path):
+        r = run_chromium(certs(), "https://localhost:%d%s" % (srv.tls_port, path))
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        return r.stdout
+
+    def test_demo_site_over_h2_on_tls(self):
+        srv = self.serve({"index.html": None, "style.css": None})
+        dom = self.browse(srv, "/")
+        self.assertIn("<h1>wharf is running</h1>", dom)
+        self.assertRegex(dom, r'<span id="connection">HTTP/2 over TLSv1\.3 \(TLS_[A-Z0-9_]+\)<')
+        self.assert_logged(*('"GET %s HTTP/2.0" 200' % p for p in ("/", "/style.css", "/tls")))
 
     def test_websocket_page_over_tls(self):
         """ws.html opens wss:// to /ws/echo: text, binary and a 120 kB message come back, and
         Chromium's permessage-deflate offer is taken. The page came over HTTP/2, whose SETTINGS
         allow extended CONNECT: Chromium opens its WebSockets on that connection (RFC 8441)."""
-        c = certs()
-        log_dir = tempfile.mkdtemp(prefix="wharf-browser-")
-        log = os.path.join(log_dir, "access.log")
-        srv = WharfServer(extra_args=["--access-log", log, *c.server_args()], workers=1,
-                          tls=False)
-        try:
-            shutil.copy(os.path.join(DEMO_SITE, "style.css"), os.path.join(srv.site, "style.css"))
-            with open(os.path.join(DEMO_SITE, "ws.html")) as f:
-                page = f.read()
-            with open(os.path.join(srv.site, "ws.html"), "w") as f:
-                f.write(page.replace("</script>", HOLD_UNTIL_CLOSED + "</script>", 1))
-            srv.start()
-            r = run_chromium(c, "https://localhost:%d/ws.html" % srv.tls_port)
-            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-            self.assertIn('<span id="echo">ok: hello, wharf | binary:3 | large:120000</span>',
-                          r.stdout)
-            self.assertRegex(r.stdout, r'<span id="echo-extensions">permessage-deflate[^<]*<')
-            self.assertIn('<span id="echo-status">closed 1000</span>', r.stdout)
-
-            def logged():
-                with open(log) as f:
-                    return '"CONNECT /ws/echo HTTP/2.0" 200' in f.read()
-
-            self.assertTrue(wait_for(logged, 10), open(log).read())
-            srv.stop()
-        finally:
-            srv.cleanup()
-            shutil.rmtree(log_dir, ignore_errors=True)
+        with open(os.path.join(DEMO_SITE, "ws.html")) as f:
+            page = f.read().replace("</script>", HOLD_UNTIL_CLOSED + "</script>", 1)
+        srv = self.serve({"style.css": None, "ws.html": page})
+        dom = self.browse(srv, "/ws.html")
+        self.assertIn('<span id="echo">ok: hello, wharf | binary:3 | large:120000</span>', dom)
+        self.assertRegex(dom, r'<span id="echo-extensions">permessage-deflate[^<]*<')
+        self.assertIn('<span id="echo-status">closed 1000</span>', dom)
+        self.assert_logged('"CONNECT /ws/echo HTTP/2.0" 200')
 
     def test_form_upload_over_tls(self):
         """form.html?selftest puts two files in its file input and submits the form: Chromium's
         own multipart/form-data goes to POST /form (over HTTP/2), whose JSON answer is the page
         Chromium then shows."""
-        c = certs()
-        log_dir = tempfile.mkdtemp(prefix="wharf-browser-")
-        log = os.path.join(log_dir, "access.log")
-        srv = WharfServer(extra_args=["--access-log", log, *c.server_args()], workers=1,
-                          tls=False)
-        try:
-            for name in ("form.html", "style.css"):
-                shutil.copy(os.path.join(DEMO_SITE, name), os.path.join(srv.site, name))
-            srv.start()
-            r = run_chromium(c, "https://localhost:%d/form.html?selftest" % srv.tls_port)
-            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-            shown = re.search(r"<pre[^>]*>(.*?)</pre>", r.stdout, re.S)
-            self.assertIsNotNone(shown, r.stdout[-2000:])
-            answer = json.loads(html.unescape(shown.group(1)))
-            pattern = bytes((i * 7 + 3) % 256 for i in range(100000))
-            self.assertEqual(answer, {
-                "fields": {"name": "alice", "comment": "Hello from a browser"},
-                "files": [
-                    {"field": "upload", "filename": "pattern.bin",
-                     "type": "application/octet-stream", "bytes": 100000,
-                     "sha256": hashlib.sha256(pattern).hexdigest()},
-                    {"field": "upload", "filename": "notes.txt", "type": "text/plain",
-                     "bytes": 11, "sha256": hashlib.sha256(b"plain text\n").hexdigest()},
-                ]})
-
-            def logged():
-                with open(log) as f:
-                    return '"POST /form HTTP/2.0" 200' in f.read()
-
-            self.assertTrue(wait_for(logged, 10), open(log).read())
-            srv.stop()
-        finally:
-            srv.cleanup()
-            shutil.rmtree(log_dir, ignore_errors=True)
+        srv = self.serve({"form.html": None, "style.css": None})
+        dom = self.browse(srv, "/form.html?selftest")
+        shown = re.search(r"<pre[^>]*>(.*?)</pre>", dom, re.S)
+        self.assertIsNotNone(shown, dom[-2000:])
+        answer = json.loads(html.unescape(shown.group(1)))
+        pattern = bytes((i * 7 + 3) % 256 for i in range(100000))
+        self.assertEqual(answer, {
+            "fields": {"name": "alice", "comment": "Hello from a browser"},
+            "files": [
+                {"field": "upload", "filename": "pattern.bin", "type": "application/octet-stream",
+                 "bytes": 100000, "sha256": hashlib.sha256(pattern).hexdigest()},
+                {"field": "upload", "filename": "notes.txt", "type": "text/plain",
+                 "bytes": 11, "sha256": hashlib.sha256(b"plain text\n").hexdigest()},
+            ]})
+        self.assert_logged('"POST /form HTTP/2.0" 200')
 
 
 if __name__ == "__main__":

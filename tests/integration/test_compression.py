@@ -13,7 +13,6 @@ import brotli
 import zstandard
 
 from h2_client import H2Client
-from tls_certs import certs
 from wharf_server import SharedServerTestCase, WharfServer
 
 
@@ -290,9 +289,7 @@ class NoCompressTest(SharedServerTestCase):
 
 class Http2Test(CompressionTestCase):
     def h2(self):
-        if self.server.tls:
-            return H2Client.tls(self.server.tls_port, certs().ca)
-        return H2Client.h2c(self.server.port)
+        return H2Client.to_main_listener(self.server)
 
     def test_codings_over_http2(self):
         plain = self.identity("/json/64k")

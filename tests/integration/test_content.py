@@ -7,7 +7,6 @@ import unittest
 import xml.etree.ElementTree as ET
 
 from h2_client import H2Client
-from tls_certs import certs
 from wharf_server import SharedServerTestCase
 
 
@@ -27,9 +26,7 @@ class OverHttp2:
     """Runs a ContentTestCase's tests over HTTP/2 instead of HTTP/1.1."""
 
     def h2(self):
-        if self.server.tls:
-            return H2Client.tls(self.server.tls_port, certs().ca)
-        return H2Client.h2c(self.server.port)
+        return H2Client.to_main_listener(self.server)
 
     def request(self, method, path, body=None, headers=None):
         fields = [(k.lower(), v) for k, v in (headers or {}).items()]

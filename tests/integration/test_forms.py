@@ -245,9 +245,7 @@ class LargeUploadTest(FormTestCase):
 
 class Http2FormTest(FormTestCase):
     def h2(self):
-        if self.server.tls:
-            return H2Client.tls(self.server.tls_port, certs().ca)
-        return H2Client.h2c(self.server.port)
+        return H2Client.to_main_listener(self.server)
 
     def test_multipart_and_urlencoded_over_http2(self):
         data = os.urandom(200_000)  # past the stream's first window
