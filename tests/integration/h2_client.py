@@ -6,24 +6,16 @@ writes and reads frames itself (hpack for the field blocks),
 so that a test can send exactly what it means to, malformed frames included. Every read has a
 deadline: a server that hangs fails the test instead of blocking it.
 
-Debian's python3-h2 packages (h2, hpack, hyperframe) live in /usr/lib/python3/dist-packages, which
-pyenv's interpreter does not search; that directory is appended to sys.path when needed.
+hpack comes from Debian's python3-h2 (see debian_modules).
 """
 
-import os
 import socket
 import ssl
 import struct
-import sys
 import time
 
-try:
-    import hpack
-except ImportError:  # pragma: no cover - depends on the machine
-    _DIST = "/usr/lib/python3/dist-packages"
-    if os.path.isdir(_DIST) and _DIST not in sys.path:
-        sys.path.append(_DIST)
-    import hpack
+import debian_modules  # noqa: F401  (before hpack)
+import hpack
 
 import tls_certs
 

@@ -9,6 +9,7 @@ import subprocess
 import unittest
 import zlib
 
+import debian_modules  # noqa: F401  (before brotli and zstandard)
 import brotli
 import zstandard
 

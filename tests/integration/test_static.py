@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import unittest
 
+import debian_modules  # noqa: F401  (before brotli)
 import brotli
 
 from wharf_server import SECRET, SITE_FILES, SharedServerTestCase, WharfServer, exchange, get

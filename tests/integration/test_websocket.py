@@ -6,7 +6,6 @@ import asyncio
 import os
 import socket
 import struct
-import sys
 import threading
 import time
 import unittest
@@ -16,11 +15,8 @@ import tls_certs
 import ws_frames as wf
 from ws_frames import BINARY, CLOSE, CONT, PING, PONG, TEXT, close_frame, frame
 
-try:
-    import websockets
-except ImportError:  # Debian's package lives outside a pyenv interpreter's path
-    sys.path.append("/usr/lib/python3/dist-packages")
-    import websockets
+import debian_modules  # noqa: F401  (before websockets)
+import websockets
 
 
 def read_head(sock):
