@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,10 @@ struct json_body {
     bool ok() const noexcept { return error.status == body_status::ok; }
     explicit operator bool() const noexcept { return ok(); }
 };
+
+/// Parses `text` as JSON with the same rules as the body reader below (bounded nesting):
+/// the value, or malformed with the parser's message and offset.
+json_body parse_json(std::string_view text, std::size_t max_depth = 256);
 
 /// Parses the buffered body as JSON. Takes application/json and any "+json" type (a missing
 /// Content-Type is wrong_media_type); bodies over `max_bytes` are too_large; nesting deeper

@@ -122,6 +122,20 @@ class response {
         return last_modified_;
     }
 
+    /// What the access log writes for this response instead of the request's own fields (the
+    /// HTTP Server API's HTTP_LOG_DATA, S28): an empty string or a zero status keeps the
+    /// request's. Set it before the last send.
+    struct log_fields {
+        std::string target; ///< the request line's target
+        std::string user;   ///< the user field
+        int status = 0;     ///< the status written
+    };
+    response& log_as(log_fields fields) {
+        log_fields_ = std::make_unique<log_fields>(std::move(fields));
+        return *this;
+    }
+    const log_fields* logged_as() const noexcept { return log_fields_.get(); }
+
     /// Ends the connection after this response (S20). HTTP/1: "Connection: close" is sent and
     /// the connection closes once the response is written. HTTP/2: the connection is told to
     /// go away (GOAWAY) and closes once its other streams finish.
@@ -147,6 +161,7 @@ class response {
     bool process_ranges_ = false;
     std::string etag_;
     std::optional<std::chrono::system_clock::time_point> last_modified_;
+    std::unique_ptr<log_fields> log_fields_;
 
     void seal_memory();
 };

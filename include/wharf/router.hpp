@@ -69,6 +69,7 @@ class router {
     router& route(wharf::method m, std::string_view pattern, handler h, route_options options);
     /// Adds a route for every method, named or not.
     router& any(std::string_view pattern, handler h, std::any service_context = {});
+    router& any(std::string_view pattern, handler h, route_options options);
 
     router& get(std::string_view p, handler h) { return route(method::get, p, std::move(h)); }
     router& post(std::string_view p, handler h) { return route(method::post, p, std::move(h)); }

@@ -73,6 +73,10 @@ class session_handle {
     /// ended (even if the connection already serves another one); refuses with
     /// invalid_argument on the loop's own thread rather than deadlock.
     send_result send_blocking(std::string body, send_flags flags = send_flags::none) const;
+    /// The same, with `prepare` run on the loop first (it appends the body: borrowed memory,
+    /// files, sources), unless the request ended.
+    send_result send_blocking(std::function<void(session&)> prepare,
+                              send_flags flags = send_flags::none) const;
 
   private:
     friend class session;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <limits>
 #include <memory>
+#include <string_view>
 
 #include <pugixml.hpp>
 
@@ -22,6 +23,10 @@ struct xml_body {
     bool ok() const noexcept { return error.status == body_status::ok; }
     explicit operator bool() const noexcept { return ok(); }
 };
+
+/// Parses `text` as XML with the same rules as the body reader below (bounded nesting, entities
+/// never expanded): the value, or malformed with the parser's message and offset.
+xml_body parse_xml(std::string_view text, std::size_t max_depth = 256);
 
 /// Parses the buffered body as XML: application/xml, text/xml and any "+xml" type. Nothing is
 /// ever fetched and no entity but the five predefined ones and character references is

@@ -66,34 +66,42 @@ bool is_xml(std::string_view type) {
 
 } // namespace
 
-xml_body read_xml(const request& req, std::size_t max_bytes, std::size_t max_depth) {
+xml_body parse_xml(std::string_view text, std::size_t max_depth) {
     xml_body out;
-    const std::string_view body = req.body();
-    const std::string_view type = req.content_type().media_type;
-    auto fail = [&](body_status status, std::string message, std::size_t offset = 0) {
-        out.error.status = status;
+    auto fail = [&](std::string message, std::size_t offset) {
+        out.error.status = body_status::malformed;
         out.error.message = std::move(message);
         out.error.offset = offset;
         out.document.reset();
         return std::move(out);
     };
+    out.document = std::make_unique<pugi::xml_document>();
+    // parse_default expands only the predefined entities and character references; a DOCTYPE
+    // (and any entity it declares) is skipped, never expanded or fetched. parse_fragment keeps
+    // text outside the root element as nodes, for well_formed_check to refuse.
+    const pugi::xml_parse_result parsed = out.document->load_buffer(
+        text.data(), text.size(), pugi::parse_default | pugi::parse_fragment, pugi::encoding_auto);
+    if (!parsed) return fail(parsed.description(), static_cast<std::size_t>(parsed.offset));
+    if (!out.document->document_element()) return fail("no root element", text.size());
+    well_formed_check check(max_depth);
+    if (!out.document->traverse(check)) return fail(check.problem(), 0);
+    return out;
+}
+
+xml_body read_xml(const request& req, std::size_t max_bytes, std::size_t max_depth) {
+    const std::string_view body = req.body();
+    const std::string_view type = req.content_type().media_type;
+    auto fail = [&](body_status status, std::string message) {
+        xml_body out;
+        out.error.status = status;
+        out.error.message = std::move(message);
+        return out;
+    };
     if (body.empty() && type.empty()) return fail(body_status::no_body, "an XML body is required");
     if (!is_xml(type)) return fail(body_status::wrong_media_type, "the body must be XML");
     if (body.empty()) return fail(body_status::no_body, "an XML body is required");
     if (body.size() > max_bytes) return fail(body_status::too_large, "the XML body is too large");
-    out.document = std::make_unique<pugi::xml_document>();
-    // parse_default expands only the predefined entities and character references; a DOCTYPE
-    // (and any entity it declares) is skipped, never expanded or fetched.
-    const pugi::xml_parse_result parsed = out.document->load_buffer(
-        body.data(), body.size(), pugi::parse_default, pugi::encoding_auto);
-    if (!parsed)
-        return fail(body_status::malformed, parsed.description(),
-                    static_cast<std::size_t>(parsed.offset));
-    if (!out.document->document_element())
-        return fail(body_status::malformed, "no root element", body.size());
-    well_formed_check check(max_depth);
-    if (!out.document->traverse(check)) return fail(body_status::malformed, check.problem());
-    return out;
+    return parse_xml(body, max_depth);
 }
 
 response& write_xml(response& res, const pugi::xml_node& node) {

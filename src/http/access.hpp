@@ -108,6 +108,7 @@ struct response_access {
         r.process_ranges_ = false;
         r.etag_.clear();
         r.last_modified_.reset();
+        r.log_fields_.reset();
     }
 };
 

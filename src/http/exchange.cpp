@@ -347,15 +347,20 @@ void exchange::log_response() {
     access_logger& log = services_->log;
     if (!log.enabled()) return;
     const request& req = session_.request();
+    const response& res = session_.response();
+    const response::log_fields* as = res.logged_as();
+    const auto field = [as](std::string response::log_fields::*f, std::string_view own) {
+        return as && !(as->*f).empty() ? std::string_view(as->*f) : own;
+    };
     access_record rec{&req.peer(),
                       req.method_name(),
-                      req.target(),
+                      field(&response::log_fields::target, req.target()),
                       req.header("User-Agent").value_or(""),
                       req.header("Referer").value_or(""),
-                      req.user(),
+                      field(&response::log_fields::user, req.user()),
                       req.http_major(),
                       req.http_minor(),
-                      session_.response().status(),
+                      as && as->status != 0 ? as->status : res.status(),
                       req.tls() ? req.tls()->version : std::string_view(),
                       body_allowed_ ? body_sent_ : 0,
                       std::chrono::system_clock::now()};

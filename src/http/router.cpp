@@ -114,9 +114,15 @@ router& router::route(method m, std::string_view pattern, handler h, route_optio
 }
 
 router& router::any(std::string_view pattern, handler h, std::any service_context) {
-    return route({method::get, method::head, method::post, method::put, method::delete_,
-                  method::connect, method::options, method::trace, method::patch, method::other},
-                 pattern, std::move(h), std::move(service_context));
+    route_options options;
+    options.service_context = std::move(service_context);
+    return any(pattern, std::move(h), std::move(options));
+}
+
+router& router::any(std::string_view pattern, handler h, route_options options) {
+    return add({method::get, method::head, method::post, method::put, method::delete_,
+                method::connect, method::options, method::trace, method::patch, method::other},
+               pattern, std::move(h), std::move(options.service_context), options.stream_body);
 }
 
 router& router::route(std::initializer_list<method> methods, std::string_view pattern, handler h,

@@ -84,6 +84,12 @@ bool session_handle::expired() const noexcept {
 }
 
 send_result session_handle::send_blocking(std::string body, send_flags flags) const {
+    return send_blocking([body = std::move(body)](session& s) { s.response().append(body); },
+                         flags);
+}
+
+send_result session_handle::send_blocking(std::function<void(session&)> prepare,
+                                          send_flags flags) const {
     if (!state_ || state_->token.expired()) return {make_error_code(errc::closed), 0};
     if (state_->loop->on_loop_thread()) return {make_error_code(errc::invalid_argument), 0};
     auto done = std::make_shared<std::promise<send_result>>();
@@ -92,13 +98,18 @@ send_result session_handle::send_blocking(std::string body, send_flags flags) co
         // The task holds the only reference to the promise: dropped unrun (the loop went
         // away), it breaks the promise and get() below reports closed.
         state_->loop->post(
-            [st = state_, done = std::move(done), flags, body = std::move(body)]() mutable {
+            [st = state_, done = std::move(done), flags, prepare = std::move(prepare)]() mutable {
                 // Checked on the loop, where requests end: only then is the session pointer used.
                 if (st->token.expired()) {
                     done->set_value({make_error_code(errc::closed), 0});
                     return;
                 }
-                st->owner->response().append(body);
+                try {
+                    prepare(*st->owner);
+                } catch (...) {
+                    done->set_value({make_error_code(errc::no_memory), 0});
+                    return;
+                }
                 st->owner->send(flags, [done](send_result r) { done->set_value(r); });
             });
     if (!posted) return {make_error_code(errc::closed), 0};
