@@ -5,7 +5,8 @@
  * answered by the library. Stopped by Ctrl-C or SIGTERM.
  *
  *   cc -std=c11 hello.c $(pkg-config --cflags --libs wharf) -o hello
- *   ./hello [ADDRESS [FILE]]    (default 127.0.0.1:8080, and this program's source)
+ *   ./hello [ADDRESS [FILE [WORKERS]]]
+ *       (default 127.0.0.1:8080, this program's source, one worker per core)
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
 
     if (argc > 2) file_path = argv[2];
     if (!cfg || wharf_config_listen(cfg, argc > 1 ? argv[1] : "127.0.0.1:8080") != 0) return 2;
+    if (argc > 3 && wharf_config_workers(cfg, (unsigned)atoi(argv[3])) != 0) return 2;
     srv = wharf_server_new(cfg, &err);
     wharf_config_free(cfg);
     if (!srv) {
