@@ -71,6 +71,10 @@ int wharf_config_tls_listen(wharf_config* cfg, const char* address);
 /* Adds a certificate chain and key (PEM files) for the TLS listeners; repeatable (SNI picks by
  * name, the first is the default). Checked by wharf_server_start. */
 int wharf_config_tls(wharf_config* cfg, const char* cert_file, const char* key_file);
+/* Asks TLS clients for a certificate chaining to the CAs in `ca_file` (PEM): with `required`
+ * non-zero a handshake without a valid one fails, else it succeeds and
+ * wharf_request_subject_cn_get tells whether one verified. */
+int wharf_config_tls_client_ca(wharf_config* cfg, const char* ca_file, int required);
 /* The access log: NULL or "" off, "-" standard output, else a file appended to. */
 int wharf_config_access_log(wharf_config* cfg, const char* path);
 

@@ -99,6 +99,17 @@ int wharf_config_tls(wharf_config* cfg, const char* cert_file, const char* key_f
     });
 }
 
+int wharf_config_tls_client_ca(wharf_config* cfg, const char* ca_file, int required) {
+    if (!cfg || !ca_file) return EINVAL;
+    return guarded([&] {
+        wharf::tls_config& tls = tls_group(cfg);
+        tls.client_ca_file = ca_file;
+        tls.verify_client =
+            required ? wharf::client_verify::required : wharf::client_verify::optional;
+        return 0;
+    });
+}
+
 int wharf_config_access_log(wharf_config* cfg, const char* path) {
     if (!cfg) return EINVAL;
     return guarded([&] {

@@ -3,9 +3,10 @@
  * A server written against wharf's C API only (compiled as C11), with a route for each part
  * of the API; tests/integration/test_capi.py drives it with real clients.
  *
- * Usage: capi_server FILE [CERT KEY]
+ * Usage: capi_server FILE [CERT KEY [CLIENT_CA]]
  *   FILE is served by /file (wharf_send_entity_body with a file chunk and PROCESS_RANGES);
- *   CERT and KEY add a TLS listener. Prints "ready PORT [TLS_PORT]" once serving; SIGTERM or
+ *   CERT and KEY add a TLS listener, which asks for an optional client certificate from
+ *   CLIENT_CA. Prints "ready PORT [TLS_PORT]" once serving; SIGTERM or
  *   SIGINT stops it gracefully.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -351,6 +352,41 @@ static void chunks(wharf_session* sess) {
         wharf_send_entity_body(sess, WHARF_SEND_MORE_DATA, c, 1, chunks_last, NULL, NULL) == EBUSY;
 }
 
+/* GET /flags: BUFFER_DATA (held, completes at once), then MORE_DATA with ENABLE_NAGLING, then
+ * DISCONNECT: "held,more,last" and the connection closes. */
+static void flags_last(void* arg, int result, size_t count) {
+    wharf_session* sess = arg;
+    wharf_chunk c;
+    (void)count;
+    if (result != 0) return;
+    memset(&c, 0, sizeof c);
+    c.data = "last";
+    c.len = 4;
+    CHECK(wharf_send_entity_body(sess, WHARF_SEND_DISCONNECT, &c, 1, chunks_last, NULL, NULL));
+}
+
+static void flags_more(void* arg, int result, size_t count) {
+    wharf_session* sess = arg;
+    wharf_chunk c;
+    (void)count;
+    if (result != 0) return;
+    memset(&c, 0, sizeof c);
+    c.data = "more,";
+    c.len = 5;
+    CHECK(wharf_send_entity_body(sess, WHARF_SEND_MORE_DATA | WHARF_SEND_ENABLE_NAGLING, &c, 1,
+                                 flags_last, sess, NULL));
+}
+
+static void flags(wharf_session* sess) {
+    wharf_chunk c;
+    memset(&c, 0, sizeof c);
+    c.data = "held,";
+    c.len = 5;
+    CHECK(wharf_response_status_ok(sess, "text/plain"));
+    CHECK(wharf_send_entity_body(sess, WHARF_SEND_BUFFER_DATA | WHARF_SEND_MORE_DATA, &c, 1,
+                                 flags_more, sess, NULL));
+}
+
 /* GET /write-res: NNG's whole-response write with a completion. */
 static void write_res_done(void* arg, int result, size_t count) {
     (void)arg;
@@ -608,8 +644,8 @@ int main(int argc, char** argv) {
     wharf_server* srv;
     const int tls = argc >= 4;
 
-    if (argc != 2 && argc != 4) {
-        fprintf(stderr, "usage: %s FILE [CERT KEY]\n", argv[0]);
+    if (argc < 2 || argc == 3 || argc > 5) {
+        fprintf(stderr, "usage: %s FILE [CERT KEY [CLIENT_CA]]\n", argv[0]);
         return 2;
     }
     served_file = argv[1];
@@ -631,6 +667,7 @@ int main(int argc, char** argv) {
     if (tls) {
         CHECK(wharf_config_tls_listen(cfg, "127.0.0.1:0"));
         CHECK(wharf_config_tls(cfg, argv[2], argv[3]));
+        if (argc == 5) CHECK(wharf_config_tls_client_ca(cfg, argv[4], 0));
     }
     srv = wharf_server_new(cfg, &err);
     wharf_config_free(cfg);
@@ -652,6 +689,7 @@ int main(int argc, char** argv) {
     CHECK(wharf_register(srv, "GET", "/file", file, NULL));
     CHECK(wharf_register(srv, "GET", "/chunks", chunks, NULL));
     CHECK(wharf_register(srv, "GET", "/write-res", write_res, NULL));
+    CHECK(wharf_register(srv, "GET", "/flags", flags, NULL));
     CHECK(wharf_register(srv, "GET", "/flush", flush, NULL));
     CHECK(wharf_register(srv, "GET", "/after", after, NULL));
     CHECK(wharf_register(srv, "GET", "/suspend", suspend, NULL));

@@ -45,7 +45,8 @@ class CapiServerTest(unittest.TestCase):
         cls.log_path = os.path.join(cls.tmp, "access.log")
         c = certs()
         env = dict(os.environ, CAPI_ACCESS_LOG=cls.log_path)
-        cls.proc = subprocess.Popen([capi_server_binary(), cls.file_path, c.server, c.server_key],
+        cls.proc = subprocess.Popen([capi_server_binary(), cls.file_path, c.server, c.server_key,
+                                     c.ca],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         line = cls.proc.stdout.readline().decode()
         if not line.startswith("ready "):
@@ -73,10 +74,10 @@ class CapiServerTest(unittest.TestCase):
     def tearDown(self):
         self.assertIsNone(self.proc.poll(), "capi_server died")
 
-    def request(self, method, path, body=None, headers=None, tls=False):
+    def request(self, method, path, body=None, headers=None, tls=False, context=None):
         if tls:
             conn = http.client.HTTPSConnection("localhost", self.tls_port, timeout=30,
-                                               context=client_context())
+                                               context=context or client_context())
         else:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
@@ -248,6 +249,28 @@ class CapiServerTest(unittest.TestCase):
         self.assertEqual(headers.get("transfer-encoding"), "chunked")
         self.assertEqual(body, b"alpha,beta,gamma,17|busy=1 e2big=1 edeadlk=1")
 
+    def test_send_flags(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            s.sendall(b"GET /flags HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = b""
+            while True:  # DISCONNECT: the server closes after the response
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 "), head)
+        # The head left with the first send, before DISCONNECT was asked for: no
+        # "Connection: close" in it, but the close that ended the read above.
+        decoded, rest = b"", body
+        while True:  # chunked
+            size, _, rest = rest.partition(b"\r\n")
+            n = int(size, 16)
+            if n == 0:
+                break
+            decoded, rest = decoded + rest[:n], rest[n + 2:]
+        self.assertEqual(decoded, b"held,more,last")
+
     def test_write_res(self):
         status, _, body = self.get("/write-res")
         self.assertEqual((status, body), (200, b"whole reply"))
@@ -311,6 +334,15 @@ class CapiServerTest(unittest.TestCase):
     def test_over_tls(self):
         status, _, _, body = self.request("GET", "/hello", tls=True)
         self.assertEqual((status, body), (200, b"Hello, C! 42\n"))
+        # A client certificate that verified: its subject CN.
+        c = certs()
+        _, _, _, body = self.request("GET", "/request/cn", tls=True,
+                                     context=client_context(cert=c.alice, key=c.alice_key))
+        self.assertIn("cn=alice", body.decode().splitlines())
+        # One that does not (self-signed): none.
+        _, _, _, body = self.request("GET", "/request/cn", tls=True,
+                                     context=client_context(cert=c.stranger, key=c.stranger_key))
+        self.assertIn("cn=(null)", body.decode().splitlines())
 
     def test_over_http2(self):
         for connect in (lambda: H2Client.h2c(self.port),
