@@ -104,10 +104,11 @@ int wharf_config_timeout(wharf_config* cfg, wharf_timeout timeout, unsigned mill
 /* A server with a copy of `cfg` (which may be freed after). NULL on failure, with the reason
  * in *error when error is not NULL. */
 wharf_server* wharf_server_new(const wharf_config* cfg, int* error);
-/* Registers a handler for `method` ("GET", any token; NULL: every method) on `pattern`
+/* Registers a handler for `method` (one the router names: GET, HEAD, POST, PUT, DELETE,
+ * CONNECT, OPTIONS, TRACE, PATCH; NULL: every method, other tokens included) on `pattern`
  * ("/users/{id}", "/files/ *" without the space); `service_ctx` is wharf_service_ctx_get's.
- * Before wharf_server_start only (EBUSY after). EINVAL: a malformed pattern, or the method
- * and pattern registered twice. A GET route answers HEAD too. */
+ * Before wharf_server_start only (EBUSY after). EINVAL: a malformed pattern, another method
+ * token, or the method and pattern registered twice. A GET route answers HEAD too. */
 int wharf_register(wharf_server* srv, const char* method, const char* pattern,
                    wharf_handler_fn handler, void* service_ctx);
 /* wharf_register for a handler that reads its body itself with wharf_request_data_get as it
