@@ -35,6 +35,20 @@ void read_piece(wharf::session& s, wharf_data_fn on_data, void* arg) {
     });
 }
 
+/// The buffered body as text once `read` (read_json, read_xml) accepted it.
+template <class Reader>
+int validated_body(wharf_session* sess, wharf_str* out, Reader read) {
+    if (!out) return EINVAL;
+    return guarded([&] {
+        wharf::session& s = cpp(sess);
+        if (streamed(s)) return EINVAL;
+        const auto in = read(s.request());
+        if (!in) return wharf::capi::errno_of(in.error.status);
+        *out = str(s.request().body());
+        return 0;
+    });
+}
+
 } // namespace
 
 extern "C" {
@@ -83,27 +97,11 @@ int wharf_request_data_get_string(wharf_session* sess, wharf_str* body) {
 }
 
 int wharf_request_data_get_json(wharf_session* sess, wharf_str* json) {
-    if (!json) return EINVAL;
-    return guarded([&] {
-        wharf::session& s = cpp(sess);
-        if (streamed(s)) return EINVAL;
-        const wharf::json_body in = wharf::read_json(s.request());
-        if (!in) return wharf::capi::errno_of(in.error.status);
-        *json = str(s.request().body());
-        return 0;
-    });
+    return validated_body(sess, json, [](const wharf::request& r) { return wharf::read_json(r); });
 }
 
 int wharf_request_data_get_xml(wharf_session* sess, wharf_str* xml) {
-    if (!xml) return EINVAL;
-    return guarded([&] {
-        wharf::session& s = cpp(sess);
-        if (streamed(s)) return EINVAL;
-        const wharf::xml_body in = wharf::read_xml(s.request());
-        if (!in) return wharf::capi::errno_of(in.error.status);
-        *xml = str(s.request().body());
-        return 0;
-    });
+    return validated_body(sess, xml, [](const wharf::request& r) { return wharf::read_xml(r); });
 }
 
 int wharf_response_body_error(wharf_session* sess, int error) {

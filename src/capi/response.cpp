@@ -27,6 +27,19 @@ int standard(wharf_session* sess, int code, const char* content_type) {
     });
 }
 
+/// Sets the body to `text` once `well_formed` accepted it (EBADMSG otherwise).
+template <class Check>
+int checked_body(wharf_session* sess, const char* data, size_t len, const char* content_type,
+                 Check well_formed) {
+    if (!data && len > 0) return EINVAL;
+    return guarded([&] {
+        const std::string_view text(data ? data : "", len);
+        if (!well_formed(text)) return EBADMSG;
+        cpp(sess).response().body(std::string(text), content_type);
+        return 0;
+    });
+}
+
 /// The streamed IO objects, by the address of their wharf_io, so that wharf_io_ready can find
 /// theirs from any thread.
 class io_registry {
@@ -187,23 +200,13 @@ int wharf_response_string(wharf_session* sess, const char* text, size_t len,
 }
 
 int wharf_response_json(wharf_session* sess, const char* json, size_t len) {
-    if (!json && len > 0) return EINVAL;
-    return guarded([&] {
-        const std::string_view text(json ? json : "", len);
-        if (!wharf::parse_json(text)) return EBADMSG;
-        cpp(sess).response().json(std::string(text));
-        return 0;
-    });
+    return checked_body(sess, json, len, "application/json",
+                        [](std::string_view t) { return bool(wharf::parse_json(t)); });
 }
 
 int wharf_response_xml(wharf_session* sess, const char* xml, size_t len) {
-    if (!xml && len > 0) return EINVAL;
-    return guarded([&] {
-        const std::string_view text(xml ? xml : "", len);
-        if (!wharf::parse_xml(text)) return EBADMSG;
-        cpp(sess).response().body(std::string(text), "application/xml; charset=utf-8");
-        return 0;
-    });
+    return checked_body(sess, xml, len, "application/xml; charset=utf-8",
+                        [](std::string_view t) { return bool(wharf::parse_xml(t)); });
 }
 
 int wharf_response_io(wharf_session* sess, wharf_io* io, int immediate) {

@@ -15,16 +15,13 @@ import xml.etree.ElementTree as ET
 
 from h2_client import H2Client
 from tls_certs import certs, client_context
+from wharf_server import build_file
 
 MIB = 1 << 20
 
 
 def capi_server_binary():
-    path = os.environ.get("WHARF_CAPI_SERVER")
-    if path:
-        return path
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return os.path.join(root, "build", "release", "tests", "capi_server")
+    return build_file("WHARF_CAPI_SERVER", "tests", "capi_server")
 
 
 def fnv1a(data):

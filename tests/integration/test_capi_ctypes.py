@@ -4,17 +4,14 @@ function as a handler, and answers real requests with it."""
 
 import ctypes
 import http.client
-import os
 import unittest
+
+from wharf_server import build_file
 
 
 
 def library_path():
-    path = os.environ.get("WHARF_LIBRARY")
-    if path:
-        return path
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return os.path.join(root, "build", "release", "src", "libwharf.so")
+    return build_file("WHARF_LIBRARY", "src", "libwharf.so")
 
 
 def library_is_asan(path):

@@ -139,16 +139,22 @@ def fd_count(pid):
     """How many descriptors the process has open."""
     return len(os.listdir("/proc/%d/fd" % pid))
 
-def wharf_binary():
-    """The wharf executable under test."""
-    path = os.environ.get("WHARF_BINARY")
+def build_file(env_var, *relative):
+    """A file of the build under test: `env_var` names it (ctest sets it), else it is
+    build/release/<relative> in this checkout."""
+    path = os.environ.get(env_var)
     if path:
         return path
     source = os.environ.get(
         "WHARF_SOURCE_DIR",
         os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
     )
-    return os.path.join(source, "build", "release", "wharf")
+    return os.path.join(source, "build", "release", *relative)
+
+
+def wharf_binary():
+    """The wharf executable under test."""
+    return build_file("WHARF_BINARY", "wharf")
 
 
 def run_wharf(args, timeout=10):
