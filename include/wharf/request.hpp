@@ -13,6 +13,7 @@
 #include "wharf/headers.hpp"
 #include "wharf/method.hpp"
 #include "wharf/negotiate.hpp"
+#include "wharf/proxy.hpp"
 #include "wharf/tls.hpp"
 
 namespace wharf {
@@ -116,6 +117,9 @@ class request {
     const address& local() const noexcept { return *local_; }
     /// The connection's TLS session and the client's certificate; null on plaintext.
     const tls_info* tls() const noexcept { return tls_; }
+    /// What the load balancer's PROXY protocol header said (listeners that expect one); null
+    /// otherwise. peer() and local() are already its addresses unless it spoke for itself.
+    const proxy_info* proxy() const noexcept { return proxy_; }
 
   private:
     friend struct detail::request_access;
@@ -134,6 +138,7 @@ class request {
     const address* peer_ = nullptr;
     const address* local_ = nullptr;
     const tls_info* tls_ = nullptr;
+    const proxy_info* proxy_ = nullptr;
 };
 
 } // namespace wharf

@@ -88,6 +88,12 @@ struct server_config {
     std::vector<std::string> listen{"127.0.0.1:8080"};
     /// TLS listeners, each group with its certificates and settings (see tls_config).
     std::vector<tls_config> tls;
+    /// Listeners behind a load balancer that sends the PROXY protocol (v1 or v2) first on each
+    /// connection: their addresses as `listen` or a TLS group's `listen` spell them, or "*"
+    /// for all. On them a connection without a valid header is closed (within the head
+    /// deadline), and the header's client address is the request's peer; other listeners
+    /// never parse one.
+    std::vector<std::string> proxy_protocol;
     /// Worker threads, each with its own event loop and listeners; 0 means one per core.
     unsigned workers = 0;
     int backlog = 4096;

@@ -93,11 +93,23 @@ std::error_code server::start() {
     const unsigned n = cfg.workers;
 
     m.start_error.clear();
-    // Each address with the TLS group that serves it (null: plaintext).
-    std::vector<std::pair<address, const detail::tls_slot*>> wanted;
+    // Each address with the TLS group that serves it (null: plaintext), and whether a PROXY
+    // protocol header comes first.
+    struct wanted_listener {
+        address where;
+        const detail::tls_slot* tls;
+        bool proxy;
+    };
+    const auto proxied = [&cfg](const std::string& text) {
+        return std::find(cfg.proxy_protocol.begin(), cfg.proxy_protocol.end(), text) !=
+                   cfg.proxy_protocol.end() ||
+               std::find(cfg.proxy_protocol.begin(), cfg.proxy_protocol.end(), "*") !=
+                   cfg.proxy_protocol.end();
+    };
+    std::vector<wanted_listener> wanted;
     for (const std::string& text : cfg.listen) {
         std::error_code ec;
-        wanted.emplace_back(address::parse(text, ec), nullptr);
+        wanted.push_back({address::parse(text, ec), nullptr, proxied(text)});
         if (ec) return ec;
     }
     std::vector<std::shared_ptr<const detail::tls_context>> contexts;
@@ -111,7 +123,7 @@ std::error_code server::start() {
         m.state.tls.back()->set(contexts[g]);
         for (const std::string& text : cfg.tls[g].listen) {
             std::error_code ec;
-            wanted.emplace_back(address::parse(text, ec), m.state.tls.back().get());
+            wanted.push_back({address::parse(text, ec), m.state.tls.back().get(), proxied(text)});
             if (ec) {
                 m.start_error = "invalid TLS listen address '" + text + "'";
                 return ec;
@@ -142,7 +154,7 @@ std::error_code server::start() {
         m.bound.clear();
         return ec;
     };
-    for (const auto& [want, tls] : wanted) {
+    for (const auto& [want, tls, proxy] : wanted) {
         if (auto ec = detail::check_address_free(want)) return fail(ec);
         address bound;
         std::error_code ec;
@@ -152,7 +164,7 @@ std::error_code server::start() {
             m.shared_fds.push_back(fd);
             m.bound.push_back(bound);
             for (auto& w : m.workers)
-                w->add_listener(fd, bound, false, tls);
+                w->add_listener(fd, bound, false, tls, proxy);
             continue;
         }
         // One SO_REUSEPORT socket per worker; the first fixes the port when 0 was asked for.
@@ -162,7 +174,7 @@ std::error_code server::start() {
             const int fd = detail::open_listener(target, true, cfg.backlog, got, ec);
             if (fd < 0) return fail(ec);
             if (i == 0) m.bound.push_back(got);
-            m.workers[i]->add_listener(fd, got, true, tls);
+            m.workers[i]->add_listener(fd, got, true, tls, proxy);
         }
     }
 

@@ -36,10 +36,11 @@ struct request_access {
     static void set_trailers(request& r, header_view t) noexcept { r.trailers_ = t; }
     static void set_keep_alive(request& r, bool keep) noexcept { r.keep_alive_ = keep; }
     static void set_connection(request& r, const address* peer, const address* local,
-                               const tls_info* tls) noexcept {
+                               const tls_info* tls, const proxy_info* proxy = nullptr) noexcept {
         r.peer_ = peer;
         r.local_ = local;
         r.tls_ = tls;
+        r.proxy_ = proxy;
     }
     /// Sets raw path and query; decodes the path. False when the path cannot be decoded.
     static bool set_path(request& r, std::string_view raw_path, std::string_view query);

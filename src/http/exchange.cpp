@@ -14,17 +14,19 @@
 namespace wharf::detail {
 
 exchange::exchange(exchange_protocol& protocol, const exchange_services& services,
-                   const address* peer, const address* local, const tls_info* tls)
+                   const address* peer, const address* local, const tls_info* tls,
+                   const proxy_info* proxy)
     : protocol_(&protocol), services_(&services) {
-    request_access::set_connection(session_.request(), peer, local, tls);
+    request_access::set_connection(session_.request(), peer, local, tls, proxy);
     session_access::set_stream(session_, this);
 }
 
 void exchange::rebind(exchange_protocol& protocol, const exchange_services& services,
-                      const address* peer, const address* local, const tls_info* tls) {
+                      const address* peer, const address* local, const tls_info* tls,
+                      const proxy_info* proxy) {
     protocol_ = &protocol;
     services_ = &services;
-    request_access::set_connection(session_.request(), peer, local, tls);
+    request_access::set_connection(session_.request(), peer, local, tls, proxy);
     lost_ = false;
 }
 

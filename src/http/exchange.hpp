@@ -88,11 +88,11 @@ class exchange final : public session_stream {
   public:
     /// `tls` (null on a plain stream) must outlive the exchange, like the addresses.
     exchange(exchange_protocol& protocol, const exchange_services& services, const address* peer,
-             const address* local, const tls_info* tls);
+             const address* local, const tls_info* tls, const proxy_info* proxy = nullptr);
     /// Moves a finished exchange to another carrier (a pooled one's next connection, maybe
     /// of another worker that ran on this thread).
     void rebind(exchange_protocol& protocol, const exchange_services& services, const address* peer,
-                const address* local, const tls_info* tls);
+                const address* local, const tls_info* tls, const proxy_info* proxy = nullptr);
     exchange(const exchange&) = delete;
     exchange& operator=(const exchange&) = delete;
     ~exchange() = default;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "http/worker.hpp"
 
+#include "net/proxy_transport.hpp"
 #include "tls/tls_transport.hpp"
 
 #include <cerrno>
@@ -23,6 +24,7 @@ struct worker::acceptor final : io_watcher {
     address local;
     bool owned;
     const tls_slot* tls;
+    bool proxy; // a PROXY protocol header comes first
     void on_io(std::uint32_t) override { owner->accept_from(*this); }
 };
 
@@ -58,13 +60,15 @@ worker::~worker() {
     logger_.flush();
 }
 
-void worker::add_listener(int fd, const address& local, bool owned, const tls_slot* tls) {
+void worker::add_listener(int fd, const address& local, bool owned, const tls_slot* tls,
+                          bool proxy) {
     auto a = std::make_unique<acceptor>();
     a->owner = this;
     a->fd = fd;
     a->local = local;
     a->owned = owned;
     a->tls = tls;
+    a->proxy = proxy;
     // Unix-socket listeners are shared by all workers: EPOLLEXCLUSIVE wakes only one.
     const std::uint32_t events =
         EPOLLIN | (owned ? 0u : static_cast<std::uint32_t>(EPOLLEXCLUSIVE));
@@ -153,7 +157,7 @@ void worker::accept_from(acceptor& a) {
     if (held_.fd >= 0) {
         if (draining_ || !state_.connections.try_take(1)) return;
         const held_client h = std::exchange(held_, {});
-        adopt(h.fd, h.peer, *h.local, h.tls);
+        adopt(h.fd, h.peer, *h.local, h.tls, h.proxy);
     }
     for (int i = 0; i < accepts_per_event && !accept_paused_ && !draining_; ++i) {
         // The limit is server-wide: a worker with few connections takes its share of clients
@@ -171,7 +175,7 @@ void worker::accept_from(acceptor& a) {
         if (fd >= 0 && !state_.connections.try_take(1)) {
             // Another worker took the last slot in the meantime: the limit is exact, so this
             // client waits (as it would have in the backlog) until a slot frees.
-            held_ = {fd, peer, &a.local, a.tls};
+            held_ = {fd, peer, &a.local, a.tls, a.proxy};
             pause_accepting(true);
             paused_at_limit_ = true;
             return;
@@ -186,19 +190,23 @@ void worker::accept_from(acceptor& a) {
             }
             return;
         }
-        adopt(fd, peer, a.local, a.tls);
+        adopt(fd, peer, a.local, a.tls, a.proxy);
     }
 }
 
-void worker::adopt(int fd, const address& peer, const address& local, const tls_slot* tls) {
+void worker::adopt(int fd, const address& peer, const address& local, const tls_slot* tls,
+                   bool proxy) {
     if (!local.is_unix()) {
         const int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
+    std::unique_ptr<transport> io;
     if (tls)
-        adopt(std::make_unique<tls_transport>(fd, tls->current()), peer, local);
+        io = std::make_unique<tls_transport>(fd, tls->current());
     else
-        adopt(std::make_unique<socket_transport>(fd), peer, local);
+        io = std::make_unique<socket_transport>(fd);
+    if (proxy) io = std::make_unique<proxy_transport>(std::move(io));
+    adopt(std::move(io), peer, local);
 }
 
 void worker::adopt(std::unique_ptr<transport> io, const address& peer, const address& local) {

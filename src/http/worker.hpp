@@ -57,7 +57,8 @@ class worker {
 
     /// Registers a listening socket; the worker closes it when `owned`. Its connections speak
     /// TLS when `tls` is set.
-    void add_listener(int fd, const address& local, bool owned, const tls_slot* tls = nullptr);
+    void add_listener(int fd, const address& local, bool owned, const tls_slot* tls = nullptr,
+                      bool proxy = false);
     /// The thread body: runs the loop until shutdown completes.
     void run();
     /// Starts a graceful shutdown; safe from any thread.
@@ -104,7 +105,7 @@ class worker {
     void accept_from(acceptor& a);
     void pause_accepting(bool paused);
     void release_slot();
-    void adopt(int fd, const address& peer, const address& local, const tls_slot* tls);
+    void adopt(int fd, const address& peer, const address& local, const tls_slot* tls, bool proxy);
     void begin_shutdown(milliseconds deadline);
     void maybe_finish();
 
@@ -126,6 +127,7 @@ class worker {
         address peer;
         const address* local = nullptr;
         const tls_slot* tls = nullptr;
+        bool proxy = false;
     };
     held_client held_; // accepted when another worker took the last slot
     bool draining_ = false;

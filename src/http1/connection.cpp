@@ -115,6 +115,11 @@ bool connection::advance_handshake() {
     switch (io_->handshake()) {
     case detail::transport::handshake_status::done:
         phase_ = phase::head;
+        // Behind a balancer: the connection is the client's, as its PROXY header says.
+        if (const proxy_info* p = io_->proxied(); p && !p->local) {
+            peer_ = p->source;
+            local_ = p->destination;
+        }
         if (const tls_info* tls = io_->tls();
             tls && tls->alpn == "h2" && worker_.state().make_http2) {
             switch_to_http2();
@@ -267,10 +272,11 @@ detail::exchange& connection::exchange() {
         if (!exchange_pool.empty()) {
             exchange_ = std::move(exchange_pool.back());
             exchange_pool.pop_back();
-            exchange_->rebind(*this, worker_.services(), &peer_, &local_, io_->tls());
+            exchange_->rebind(*this, worker_.services(), &peer_, &local_, io_->tls(),
+                              io_->proxied());
         } else {
             exchange_ = std::make_unique<detail::exchange>(*this, worker_.services(), &peer_,
-                                                           &local_, io_->tls());
+                                                           &local_, io_->tls(), io_->proxied());
         }
     }
     return *exchange_;

@@ -41,6 +41,7 @@ class connection final : public detail::connection {
     const address& peer() const noexcept { return peer_; }
     const address& local() const noexcept { return local_; }
     const tls_info* tls() const noexcept { return io_ ? io_->tls() : nullptr; }
+    const proxy_info* proxied() const noexcept { return io_ ? io_->proxied() : nullptr; }
     /// Frames are produced and written at the end of the current batch (or now, outside one).
     void schedule_send();
     /// The stream's data may go out only while the output stays under its high-water mark.

@@ -40,7 +40,8 @@ std::uint64_t remaining(const detail::body_piece& p, std::uint64_t sent) noexcep
 } // namespace
 
 stream::stream(connection& c, std::int32_t id)
-    : conn_(&c), id_(id), exchange_(*this, c.worker().services(), &c.peer(), &c.local(), c.tls()) {
+    : conn_(&c), id_(id),
+      exchange_(*this, c.worker().services(), &c.peer(), &c.local(), c.tls(), c.proxied()) {
     self_ = std::make_shared<stream*>(this);
 }
 
@@ -55,7 +56,7 @@ bool stream::reusable() const noexcept {
 
 void stream::reuse(connection& c, std::int32_t id) {
     conn_ = &c;
-    exchange_.rebind(*this, c.worker().services(), &c.peer(), &c.local(), c.tls());
+    exchange_.rebind(*this, c.worker().services(), &c.peer(), &c.local(), c.tls(), c.proxied());
     id_ = id;
     fields_.clear();
     trailers_.clear();

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "wharf/address.hpp"
+#include "wharf/proxy.hpp"
 
 namespace wharf::detail::proxy {
 
@@ -28,16 +28,7 @@ enum tlv_type : std::uint8_t {
 };
 
 /// What a header said.
-struct header {
-    int version = 0; ///< 1 or 2
-    /// The proxy speaks for itself (v2 LOCAL, v1 UNKNOWN, or an unspecified family): the
-    /// connection's own addresses stand.
-    bool local = true;
-    address source, destination; ///< the client's and the address it connected to
-    /// Version 2's TLVs in order, and the ones the spec names.
-    std::vector<std::pair<std::uint8_t, std::string>> tlvs;
-    std::string alpn, authority, unique_id;
-};
+using header = proxy_info;
 
 enum class status : std::uint8_t {
     incomplete, ///< a prefix of a valid header: read more

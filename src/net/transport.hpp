@@ -11,7 +11,8 @@
 
 namespace wharf {
 struct tls_info;
-}
+struct proxy_info;
+} // namespace wharf
 
 namespace wharf::detail {
 
@@ -27,6 +28,9 @@ class transport {
     virtual std::int64_t handshake_timeout_ms() const noexcept { return 0; }
     /// The TLS session once the handshake is done; null for a plain stream.
     virtual const tls_info* tls() const noexcept { return nullptr; }
+    /// What a PROXY protocol header said, once the handshake is done on a listener that
+    /// expects one; null otherwise.
+    virtual const proxy_info* proxied() const noexcept { return nullptr; }
 
     virtual ssize_t read(char* buf, std::size_t len) noexcept = 0;
     /// True when bytes already read from the socket wait inside the transport (a decrypted TLS

@@ -395,7 +395,17 @@ void add_demo_routes(wharf::router& routes, wharf::thread_pool& pool) {
                 slot.push_back(std::string(f.value));
             }
         }
-        s.response().json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        // Who asked: the client's address (behind a balancer, the one its PROXY header gave),
+        // and what the header said.
+        wharf::response& res = s.response();
+        res.set_header("X-Peer-Address", s.request().peer().to_string());
+        if (const wharf::proxy_info* p = s.request().proxy()) {
+            res.set_header("X-Proxy-Version", std::to_string(p->version));
+            if (!p->alpn.empty()) res.set_header("X-Proxy-Alpn", p->alpn);
+            if (!p->authority.empty()) res.set_header("X-Proxy-Authority", p->authority);
+            if (!p->unique_id.empty()) res.set_header("X-Proxy-Unique-Id", p->unique_id);
+        }
+        res.json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     });
 }
 

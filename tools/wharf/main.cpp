@@ -27,6 +27,7 @@ struct serve_options {
     bool h2 = true;  // HTTP/2 by ALPN on TLS listeners
     bool h2c = true; // HTTP/2 over cleartext (prior knowledge, Upgrade: h2c)
     bool compress = true;
+    bool proxy_protocol = false; // every listener expects a PROXY protocol header
     std::size_t max_connections = 10000;
     std::string server_name = "wharf";
     bool listing = true;
@@ -147,6 +148,7 @@ int serve(const serve_options& opt) {
     config.server_name = opt.server_name;
     config.http2.enabled = opt.h2;
     config.http2.cleartext = opt.h2c;
+    if (opt.proxy_protocol) config.proxy_protocol = {"*"};
 
     wharf::thread_pool pool(
         2); // demo work that must not run on a loop (declared first: outlives srv)
@@ -280,6 +282,10 @@ int main(int argc, char** argv) {
                           "Cache-Control value for file responses");
     serve_cmd->add_option("--index", opt.index,
                           "Index file of a directory (default index.html; '' for none)");
+    serve_cmd->add_flag("--proxy-protocol", opt.proxy_protocol,
+                        "Every listener is behind a balancer that sends the PROXY protocol (v1 "
+                        "or v2) first: the client address comes from it; connections without "
+                        "one are closed");
     serve_cmd->add_flag("--compress,!--no-compress", opt.compress,
                         "Compress text responses with br, zstd or gzip as clients accept "
                         "(default on)");
