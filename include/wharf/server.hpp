@@ -148,6 +148,12 @@ class server {
     /// afterwards), close idle connections, and close whatever remains after `deadline`.
     /// Returns at once; safe from any thread, and more than once.
     void stop(milliseconds deadline);
+
+    /// Readiness, for a load balancer's health check (a /readyz handler answers 503 while it
+    /// is false): true once started, until stop() begins, unless set_ready(false) says the
+    /// application is not ready (warming up, or about to drain). Thread-safe.
+    void set_ready(bool ready) noexcept;
+    bool ready() const noexcept;
     void stop(); ///< stop(config().timeouts.shutdown)
 
     /// Re-reads every TLS certificate, key, CA and CRL file. New handshakes use them, open

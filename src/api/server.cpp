@@ -2,6 +2,7 @@
 #include "wharf/server.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <fcntl.h>
 #include <mutex>
 #include <netinet/in.h>
@@ -29,6 +30,8 @@ struct server::impl {
     std::mutex mutex;            // guards threads against concurrent wait()/stop()
     std::mutex reload_mutex;     // one reload_tls() at a time
     bool started = false;
+    std::atomic<bool> serving{false};    // started and not stopping
+    std::atomic<bool> wants_ready{true}; // what set_ready said last
     std::string start_error;
     /// Per TLS group, kept across reloads so tickets stay valid.
     std::vector<std::shared_ptr<detail::ticket_keys>> ticket_keys;
@@ -179,6 +182,7 @@ std::error_code server::start() {
     }
 
     m.started = true;
+    m.serving.store(true);
     for (auto& w : m.workers)
         m.threads.emplace_back([wp = w.get()] { wp->run(); });
     return {};
@@ -199,8 +203,17 @@ std::error_code server::run() {
 }
 
 void server::stop(milliseconds deadline) {
+    impl_->serving.store(false); // readiness flips first (a balancer polling /readyz sees it)
     for (auto& w : impl_->workers)
         w->stop(deadline);
+}
+
+void server::set_ready(bool ready) noexcept {
+    impl_->wants_ready.store(ready);
+}
+
+bool server::ready() const noexcept {
+    return impl_->serving.load() && impl_->wants_ready.load();
 }
 
 void server::stop() {

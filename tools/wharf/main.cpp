@@ -160,6 +160,18 @@ int serve(const serve_options& opt) {
         wharf_cli::add_content_demo_routes(srv.routes());
         wharf_cli::add_auth_demo_routes(srv.routes(), opt.demo_users);
         wharf_cli::add_bench_demo_routes(srv.routes());
+        // Health checks: liveness (the loops answer), readiness (503 once draining).
+        srv.routes().get("/healthz", [](wharf::session& s) {
+            s.response().set_header("Cache-Control", "no-store");
+            s.response().body("ok\n", "text/plain");
+        });
+        srv.routes().get("/readyz", [&srv](wharf::session& s) {
+            s.response().set_header("Cache-Control", "no-store");
+            if (srv.ready())
+                s.response().body("ready\n", "text/plain");
+            else
+                s.response().status(503).body("draining\n", "text/plain");
+        });
     }
     try {
         srv.routes().route({wharf::method::get, wharf::method::head}, "/*",
