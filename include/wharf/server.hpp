@@ -82,6 +82,20 @@ struct access_record {
 /// or Combined followed by the TLS version (`TLSv1.3`, or `-` on plaintext).
 enum class log_format { common, combined, combined_tls };
 
+/// A listening socket the server takes over instead of opening one (systemd socket activation,
+/// a supervisor's descriptors): it is the server's from start() on, closed when it stops.
+struct inherited_listener {
+    int fd = -1;
+    bool tls = false;   ///< served with the first TLS group's certificates (see tls)
+    bool proxy = false; ///< a PROXY protocol header comes first (see proxy_protocol)
+};
+
+/// The listening sockets systemd passed this process (sd_listen_fds semantics: LISTEN_PID is
+/// this process, LISTEN_FDS of them from descriptor 3, named by LISTEN_FDNAMES), with their
+/// names ("" when unnamed); the variables are then removed from the environment, so children do
+/// not take them too. Empty when none were passed.
+std::vector<std::pair<int, std::string>> systemd_listeners();
+
 struct server_config {
     /// Addresses to listen on: "127.0.0.1:8080", "[::1]:8080", "*:80", "unix:/run/x.sock".
     /// Port 0 picks a free port (see server::local_addresses()).
@@ -94,6 +108,8 @@ struct server_config {
     /// deadline), and the header's client address is the request's peer; other listeners
     /// never parse one.
     std::vector<std::string> proxy_protocol;
+    /// Listening sockets to take over (see inherited_listener, systemd_listeners()).
+    std::vector<inherited_listener> inherited;
     /// Worker threads, each with its own event loop and listeners; 0 means one per core.
     unsigned workers = 0;
     int backlog = 4096;

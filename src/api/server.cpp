@@ -55,12 +55,14 @@ struct server::impl {
         return {};
     }
 
+    std::vector<std::string> unix_paths; // the Unix sockets this server made (not inherited)
     void close_shared() {
         for (int fd : shared_fds)
             ::close(fd);
         shared_fds.clear();
-        for (const address& a : bound)
-            if (a.is_unix()) ::unlink(a.host().c_str());
+        for (const std::string& path : unix_paths)
+            ::unlink(path.c_str());
+        unix_paths.clear();
     }
 };
 
@@ -133,7 +135,7 @@ std::error_code server::start() {
             }
         }
     }
-    if (wanted.empty()) return errc::invalid_argument;
+    if (wanted.empty() && cfg.inherited.empty()) return errc::invalid_argument;
 
     if (cfg.access_log == "-") {
         m.state.access_log_fd = STDOUT_FILENO;
@@ -166,6 +168,7 @@ std::error_code server::start() {
             if (fd < 0) return fail(ec);
             m.shared_fds.push_back(fd);
             m.bound.push_back(bound);
+            m.unix_paths.push_back(bound.host());
             for (auto& w : m.workers)
                 w->add_listener(fd, bound, false, tls, proxy);
             continue;
@@ -179,6 +182,38 @@ std::error_code server::start() {
             if (i == 0) m.bound.push_back(got);
             m.workers[i]->add_listener(fd, got, true, tls, proxy);
         }
+    }
+
+    // Listeners handed over by a supervisor (systemd socket activation): shared by all workers,
+    // as Unix-socket listeners are.
+    for (const inherited_listener& in : cfg.inherited) {
+        int type = 0;
+        int listening = 0;
+        socklen_t len = sizeof type;
+        socklen_t len2 = sizeof listening;
+        if (in.fd < 0 || ::getsockopt(in.fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+            type != SOCK_STREAM ||
+            ::getsockopt(in.fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len2) != 0 || !listening) {
+            m.start_error = "inherited descriptor " + std::to_string(in.fd) +
+                            " is not a listening stream socket";
+            return fail(make_error_code(errc::invalid_argument));
+        }
+        if (in.tls && m.state.tls.empty()) {
+            m.start_error =
+                "inherited TLS listener " + std::to_string(in.fd) + " without a TLS configuration";
+            return fail(make_error_code(errc::invalid_argument));
+        }
+        const int flags = ::fcntl(in.fd, F_GETFL);
+        if (flags < 0 || ::fcntl(in.fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+            ::fcntl(in.fd, F_SETFD, FD_CLOEXEC) < 0)
+            return fail({errno, std::system_category()});
+        const address local = address::local_of(in.fd);
+        m.shared_fds.push_back(in.fd);
+        m.bound.push_back(local);
+        const bool proxy = in.proxy || proxied("*");
+        for (auto& w : m.workers)
+            w->add_listener(in.fd, local, false, in.tls ? m.state.tls.front().get() : nullptr,
+                            proxy);
     }
 
     m.started = true;

@@ -72,14 +72,16 @@ void add_budget_options(CLI::App& cmd, wharf::limits& l, wharf::timeouts& t) {
 }
 
 /// The TLS group of the command line, or a message (and exit code 2) for what is wrong with it.
-bool tls_from_options(const serve_options& opt, wharf::tls_config& tls) {
-    if (opt.tls_listen.empty()) {
+/// `inherited_tls`: systemd passed a socket named "https" or "tls", served like --tls-listen.
+bool tls_from_options(const serve_options& opt, wharf::tls_config& tls, bool inherited_tls) {
+    if (opt.tls_listen.empty() && !inherited_tls) {
         if (opt.tls_certs.empty() && opt.tls_keys.empty()) return true;
         std::fprintf(stderr, "wharf: --tls-cert and --tls-key need --tls-listen\n");
         return false;
     }
     if (opt.tls_certs.empty()) {
-        std::fprintf(stderr, "wharf: --tls-listen needs --tls-cert FILE --tls-key FILE\n");
+        std::fprintf(stderr, "wharf: --tls-listen (or a systemd socket named https) needs "
+                             "--tls-cert FILE --tls-key FILE\n");
         return false;
     }
     if (opt.tls_certs.size() != opt.tls_keys.size()) {
@@ -129,10 +131,21 @@ int serve(const serve_options& opt) {
     std::signal(SIGUSR2, SIG_IGN);
 
     wharf::server_config config;
+    // Socket activation: systemd's listeners replace the default one; a socket named "https"
+    // or "tls" (FileDescriptorName=) is served with TLS.
+    bool inherited_tls = false;
+    for (const auto& [fd, name] : wharf::systemd_listeners()) {
+        const bool is_tls = name == "https" || name == "tls";
+        inherited_tls = inherited_tls || is_tls;
+        config.inherited.push_back({fd, is_tls, false});
+    }
     wharf::tls_config tls;
-    if (!tls_from_options(opt, tls)) return 2;
-    if (!opt.listen.empty()) config.listen = opt.listen;
-    if (!tls.listen.empty()) {
+    if (!tls_from_options(opt, tls, inherited_tls)) return 2;
+    if (!opt.listen.empty())
+        config.listen = opt.listen;
+    else if (!config.inherited.empty())
+        config.listen.clear();
+    if (!tls.listen.empty() || inherited_tls) {
         config.tls.push_back(std::move(tls));
         if (opt.listen.empty()) config.listen.clear(); // --tls-listen alone: TLS only
     }
@@ -202,12 +215,20 @@ int serve(const serve_options& opt) {
                      ec.message().c_str());
         return 1;
     }
-    // local_addresses() lists the plaintext addresses first, then the TLS ones, in order.
-    const std::size_t plain = srv.config().listen.size();
+    // local_addresses() lists the plaintext addresses first, then the TLS ones, then the
+    // inherited ones, in order.
+    std::vector<bool> is_tls(srv.config().listen.size(), false);
+    for (const auto& group : srv.config().tls)
+        is_tls.insert(is_tls.end(), group.listen.size(), true);
+    for (const auto& in : srv.config().inherited)
+        is_tls.push_back(in.tls);
     std::size_t i = 0;
-    for (const wharf::address& a : srv.local_addresses())
+    for (const wharf::address& a : srv.local_addresses()) {
+        const bool secure = i < is_tls.size() && is_tls[i];
+        ++i;
         std::fprintf(stderr, "wharf: serving %s on %s://%s/ (%u workers)\n", opt.dir.c_str(),
-                     i++ < plain ? "http" : "https", a.to_string().c_str(), srv.config().workers);
+                     secure ? "https" : "http", a.to_string().c_str(), srv.config().workers);
+    }
     if (!srv.config().tls.empty())
         std::fprintf(stderr, "wharf: kernel TLS %s\n",
                      wharf::kernel_tls_available()
