@@ -9,7 +9,8 @@
 // over never exceeds the bytes fed, and every data view lies in the piece being fed or is a
 // prefix of the delimiter (the bytes held back); a field's data keeps within max_field_bytes
 // and parts within max_fields; an error's offset is a byte that was fed or the next one (the
-// first byte of a part over max_fields), or the body's end when finish() fails; after a failure, nothing more is reported.
+// first byte of a part over max_fields), or the body's end when finish() fails; after a failure,
+// nothing more is reported.
 #include <cstddef>
 #include <cstdint>
 #include <string>

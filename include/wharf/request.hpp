@@ -113,7 +113,11 @@ class request {
         auth_scheme_ = std::move(scheme);
     }
 
-    const address& peer() const noexcept { return *peer_; }
+    /// The client's address: the connection's peer, or the one its PROXY protocol header gave,
+    /// or, from a trusted proxy (server_config::trusted_proxies), the one Forwarded names.
+    const address& peer() const noexcept { return forwarded_peer_ ? *forwarded_peer_ : *peer_; }
+    /// The connection's own peer, whatever Forwarded says.
+    const address& connection_peer() const noexcept { return *peer_; }
     const address& local() const noexcept { return *local_; }
     /// The connection's TLS session and the client's certificate; null on plaintext.
     const tls_info* tls() const noexcept { return tls_; }
@@ -139,6 +143,7 @@ class request {
     const address* local_ = nullptr;
     const tls_info* tls_ = nullptr;
     const proxy_info* proxy_ = nullptr;
+    std::optional<address> forwarded_peer_;
 };
 
 } // namespace wharf

@@ -108,6 +108,11 @@ struct server_config {
     /// deadline), and the header's client address is the request's peer; other listeners
     /// never parse one.
     std::vector<std::string> proxy_protocol;
+    /// Proxies whose Forwarded (RFC 7239) or, without it, X-Forwarded-For field says who the
+    /// client is: addresses or CIDR prefixes ("10.0.0.0/8", "::1", "unix" for Unix sockets).
+    /// A request from one of them has the first untrusted hop of that chain as its peer (the
+    /// access log's too). Empty (the default): those fields are never believed.
+    std::vector<std::string> trusted_proxies;
     /// Listening sockets to take over (see inherited_listener, systemd_listeners()).
     std::vector<inherited_listener> inherited;
     /// Worker threads, each with its own event loop and listeners; 0 means one per core.

@@ -117,6 +117,15 @@ std::error_code server::start() {
         wanted.push_back({address::parse(text, ec), nullptr, proxied(text)});
         if (ec) return ec;
     }
+    {
+        std::string error;
+        auto trusted = detail::trusted_networks::parse(cfg.trusted_proxies, error);
+        if (!trusted) {
+            m.start_error = error;
+            return errc::invalid_argument;
+        }
+        m.state.trusted = std::move(*trusted);
+    }
     std::vector<std::shared_ptr<const detail::tls_context>> contexts;
     if (tls_error e = m.build_tls(contexts)) {
         m.start_error = e.message;

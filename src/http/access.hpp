@@ -32,6 +32,8 @@ struct request_access {
         r.host_ = host;
     }
     static void set_host(request& r, std::string_view host) noexcept { r.host_ = host; }
+    /// The client a trusted proxy's Forwarded field names: peer() from now on.
+    static void set_forwarded_peer(request& r, const address& a) { r.forwarded_peer_ = a; }
     static void set_body(request& r, std::string_view body) noexcept { r.body_ = body; }
     static void set_trailers(request& r, header_view t) noexcept { r.trailers_ = t; }
     static void set_keep_alive(request& r, bool keep) noexcept { r.keep_alive_ = keep; }
@@ -79,6 +81,7 @@ struct request_access {
         r.host_ = {};
         r.user_.clear();
         r.auth_scheme_.clear();
+        r.forwarded_peer_.reset();
         forget_accept(r);
     }
 };

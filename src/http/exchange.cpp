@@ -49,6 +49,10 @@ exchange::start_result exchange::start(const request_line& line) {
     if (target.form == target_parts::absolute_form) request_access::set_host(req, target.authority);
     if (!request_access::set_path(req, target.path, target.query))
         return {400, "malformed percent-encoding in path"};
+    if (services_->trusted) {
+        if (auto client = forwarded_client(req.headers(), req.peer(), *services_->trusted))
+            request_access::set_forwarded_peer(req, *client);
+    }
     route_ = find_route(services_->routes, session_);
     // What follows a CONNECT is a tunnel's, never a body to buffer.
     streamed_body_ =

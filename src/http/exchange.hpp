@@ -14,6 +14,7 @@
 
 #include "http/access_log.hpp"
 #include "http/body_transforms.hpp"
+#include "http/forwarded.hpp"
 #include "http/session_stream.hpp"
 #include "wharf/router.hpp"
 #include "wharf/server.hpp"
@@ -28,6 +29,7 @@ struct exchange_services {
     const server_config& config;
     const router& routes;
     access_logger& log;
+    const trusted_networks* trusted = nullptr; ///< proxies whose Forwarded fields count
 };
 
 /// A parsed request head. Its views stay valid while the exchange runs, or until rebase().

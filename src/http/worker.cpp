@@ -31,7 +31,8 @@ struct worker::acceptor final : io_watcher {
 worker::worker(const server_state& state)
     : state_(state), logger_(state.access_log_fd, state.config.access_log_format,
                              &state.config.access_log_callback),
-      services_{state.config, state.routes, logger_},
+      services_{state.config, state.routes, logger_,
+                state.trusted.empty() ? nullptr : &state.trusted},
       scratch_fields_(state.config.limits.max_headers),
       accept_retry_([](void* self) { static_cast<worker*>(self)->pause_accepting(false); }, this),
       shutdown_deadline_(

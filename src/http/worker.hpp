@@ -11,6 +11,7 @@
 #include "http/access_log.hpp"
 #include "http/date_line.hpp"
 #include "http/exchange.hpp"
+#include "http/forwarded.hpp"
 #include "http/h2c_upgrade.hpp"
 #include "http/shared_limit.hpp"
 #include "loop/event_loop.hpp"
@@ -48,6 +49,8 @@ struct server_state {
     mutable shared_limit body_bytes;    ///< limits.max_buffered_body_bytes
     /// One per server_config::tls entry: the context its listeners hand new connections.
     std::vector<std::unique_ptr<tls_slot>> tls;
+    /// config.trusted_proxies, parsed at start.
+    trusted_networks trusted;
 };
 
 class worker {

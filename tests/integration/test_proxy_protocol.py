@@ -186,7 +186,33 @@ class ProxyProtocolTest(SharedServerTestCase):
         self.assertTrue(wait_for(logged, 10))
 
 
+class TrustedProxyTest(SharedServerTestCase):
+    """Forwarded / X-Forwarded-For, believed only from --trusted-proxy addresses."""
+    EXTRA_ARGS = ("--trusted-proxy", "127.0.0.0/8")
+
+    def peer_for(self, fields):
+        extra = "".join("%s: %s\r\n" % kv for kv in fields).encode()
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(b"GET /headers HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n")
+            return header_of(read_response(s), "X-Peer-Address")
+
+    def test_forwarded_fields_from_a_trusted_peer(self):
+        self.assertEqual(self.peer_for([("X-Forwarded-For", "203.0.113.5")]), "203.0.113.5:0")
+        self.assertEqual(self.peer_for([("X-Forwarded-For", "198.51.100.1, 203.0.113.5, 127.0.0.9")]),
+                         "203.0.113.5:0")
+        self.assertEqual(self.peer_for([("Forwarded", 'for="[2001:db8::17]:4711";proto=https')]),
+                         "[2001:db8::17]:4711")
+        self.assertTrue(self.peer_for([("X-Forwarded-For", "garbage")]).startswith("127.0.0.1:"))
+        self.assertTrue(self.peer_for([]).startswith("127.0.0.1:"))
+
+
 class NoProxyProtocolTest(SharedServerTestCase):
+    def test_forwarded_fields_are_not_believed_by_default(self):
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(b"GET /headers HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n"
+                      b"Forwarded: for=203.0.113.6\r\n\r\n")
+            self.assertTrue(header_of(read_response(s), "X-Peer-Address").startswith("127.0.0.1:"))
+
     def test_a_header_is_not_parsed_where_none_is_expected(self):
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
             s.sendall(b"PROXY TCP4 203.0.113.9 198.51.100.1 40000 80\r\n"

@@ -28,6 +28,7 @@ struct serve_options {
     bool h2c = true; // HTTP/2 over cleartext (prior knowledge, Upgrade: h2c)
     bool compress = true;
     bool proxy_protocol = false; // every listener expects a PROXY protocol header
+    std::vector<std::string> trusted_proxies;
     std::size_t max_connections = 10000;
     std::string server_name = "wharf";
     bool listing = true;
@@ -162,6 +163,7 @@ int serve(const serve_options& opt) {
     config.http2.enabled = opt.h2;
     config.http2.cleartext = opt.h2c;
     if (opt.proxy_protocol) config.proxy_protocol = {"*"};
+    config.trusted_proxies = opt.trusted_proxies;
 
     wharf::thread_pool pool(
         2); // demo work that must not run on a loop (declared first: outlives srv)
@@ -319,6 +321,9 @@ int main(int argc, char** argv) {
                         "Every listener is behind a balancer that sends the PROXY protocol (v1 "
                         "or v2) first: the client address comes from it; connections without "
                         "one are closed");
+    serve_cmd->add_option("--trusted-proxy", opt.trusted_proxies,
+                          "A proxy (address or CIDR prefix; repeatable) whose Forwarded or "
+                          "X-Forwarded-For field names the client");
     serve_cmd->add_flag("--compress,!--no-compress", opt.compress,
                         "Compress text responses with br, zstd or gzip as clients accept "
                         "(default on)");
