@@ -76,11 +76,17 @@ struct access_record {
     std::string_view tls_version; ///< "TLSv1.3"; empty on plaintext
     std::uint64_t body_bytes;     ///< body bytes sent (not counting the head)
     std::chrono::system_clock::time_point time;
+    /// From the request head's arrival to its response head's, and to the last send queued.
+    std::chrono::microseconds first_byte{0}, total{0};
+    /// The request's id: the PROXY v2 unique id, else a valid X-Request-Id field, else one made
+    /// up (unique in this process).
+    std::string_view request_id{};
 };
 
 /// Where access-log records go. The built-in file sink writes Common or Combined Log Format,
 /// or Combined followed by the TLS version (`TLSv1.3`, or `-` on plaintext).
-enum class log_format { common, combined, combined_tls };
+/// `timed` is Combined followed by the request id and the two timings in microseconds.
+enum class log_format { common, combined, combined_tls, timed };
 
 /// A listening socket the server takes over instead of opening one (systemd socket activation,
 /// a supervisor's descriptors): it is the server's from start() on, closed when it stops.

@@ -44,7 +44,8 @@ void format_access_line(std::string& out, const access_record& r, log_format for
     out.append(std::to_string(r.http_minor)).append("\" ").append(std::to_string(r.status));
     out.push_back(' ');
     out.append(r.body_bytes ? std::to_string(r.body_bytes) : std::string("-"));
-    if (format == log_format::combined || format == log_format::combined_tls) {
+    if (format == log_format::combined || format == log_format::combined_tls ||
+        format == log_format::timed) {
         out.append(" \"");
         if (r.referer.empty())
             out.push_back('-');
@@ -60,6 +61,13 @@ void format_access_line(std::string& out, const access_record& r, log_format for
     if (format == log_format::combined_tls) {
         out.push_back(' ');
         out.append(r.tls_version.empty() ? std::string_view("-") : r.tls_version);
+    }
+    if (format == log_format::timed) {
+        out.append(" \"");
+        append_escaped(out, r.request_id.empty() ? std::string_view("-") : r.request_id);
+        out.append("\" ").append(std::to_string(r.first_byte.count()));
+        out.push_back(' ');
+        out.append(std::to_string(r.total.count()));
     }
 }
 

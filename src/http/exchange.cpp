@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "http/exchange.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 
 #include "http/access.hpp"
 #include "http/dispatch.hpp"
@@ -36,6 +39,7 @@ exchange::start_result exchange::start(const request_line& line) {
     request_access::set_connect_protocol(req, line.connect_protocol);
     request_access::set_headers(req, line.headers, line.host);
     request_access::set_keep_alive(req, line.keep_alive);
+    if (services_->log.enabled()) head_at_ = std::chrono::steady_clock::now();
     active_ = true;
     streamed_body_ = head_sent_ = send_pending_ = response_done_ = close_requested_ = false;
     body_allowed_ = true;
@@ -103,6 +107,7 @@ void exchange::respond_error(int status, const char* reason, std::string_view me
     set_error_response(session_.response(), status, reason);
     // A full body budget passes: say when to try again (RFC 9110 §10.2.3).
     if (status == 503) session_.response().set_header("Retry-After", "1");
+    if (services_->log.enabled()) head_at_ = std::chrono::steady_clock::now();
     active_ = true;
     streamed_body_ = head_sent_ = send_pending_ = response_done_ = false;
     close_requested_ = true;
@@ -293,6 +298,7 @@ void exchange::start_response(bool final) {
     if (body_allowed_) promised_length_ = head.length;
     protocol_->write_head(*this, head);
     head_sent_ = true;
+    if (services_->log.enabled()) first_byte_at_ = std::chrono::steady_clock::now();
     session_access::mark_started(session_);
 }
 
@@ -349,6 +355,20 @@ void exchange::queue_body() {
     }
 }
 
+namespace {
+
+/// "<process start, hex>-<count, hex>": unique within this process and across its restarts.
+std::string next_request_id() {
+    static const auto epoch = static_cast<unsigned long long>(
+        std::chrono::system_clock::now().time_since_epoch().count());
+    static std::atomic<unsigned long long> counter{0};
+    char buf[48];
+    const int n = std::snprintf(buf, sizeof buf, "%llx-%llx", epoch, counter.fetch_add(1) + 1);
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
+} // namespace
+
 void exchange::log_response() {
     access_logger& log = services_->log;
     if (!log.enabled()) return;
@@ -370,6 +390,25 @@ void exchange::log_response() {
                       req.tls() ? req.tls()->version : std::string_view(),
                       body_allowed_ ? body_sent_ : 0,
                       std::chrono::system_clock::now()};
+    const auto now = std::chrono::steady_clock::now();
+    using std::chrono::duration_cast;
+    using std::chrono::microseconds;
+    rec.first_byte = duration_cast<microseconds>(first_byte_at_ - head_at_);
+    rec.total = duration_cast<microseconds>(now - head_at_);
+    // The id: what the balancer gave, what the client sent (a token-like value of at most 128
+    // bytes, so it cannot forge the line), or one made up.
+    std::string made_up;
+    if (const proxy_info* p = req.proxy(); p && !p->unique_id.empty()) {
+        rec.request_id = p->unique_id;
+    } else if (const auto id = req.header("X-Request-Id");
+               id && !id->empty() && id->size() <= 128 &&
+               std::all_of(id->begin(), id->end(),
+                           [](char c) { return c > 0x20 && c < 0x7f && c != '"'; })) {
+        rec.request_id = *id;
+    } else {
+        made_up = next_request_id();
+        rec.request_id = made_up;
+    }
     log.log(rec);
 }
 

@@ -178,6 +178,7 @@ class exchange final : public session_stream {
     std::shared_ptr<transform_chain> transforms_;  // the filters' body transforms, if any
     std::optional<std::uint64_t> promised_length_; // the Content-Length announced
     std::uint64_t body_sent_ = 0;                  // body bytes queued so far
+    std::chrono::steady_clock::time_point head_at_{}, first_byte_at_{}; // for the access log
 };
 
 } // namespace wharf::detail

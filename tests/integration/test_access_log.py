@@ -19,6 +19,7 @@ COMBINED = re.compile(
     COMMON.pattern + r' "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)"$'
 )
 COMMON_LINE = re.compile(COMMON.pattern + "$")
+TIMED = re.compile(COMBINED.pattern[:-1] + r' "(?P<id>(?:[^"\\]|\\.)*)" (?P<first>\d+) (?P<total>\d+)$')
 
 
 def read_lines(path, want, timeout=5.0):
@@ -113,6 +114,37 @@ class AccessLogTest(unittest.TestCase):
         self.assertEqual(post["referer"], "http://ref.example/")
         http10 = next(p for p in parsed if p["target"] == "/json")
         self.assertEqual(http10["agent"], "-")
+
+    def test_timed_format(self):
+        srv = WharfServer(workers=1)
+        log = os.path.join(self.logdir.name, "timed.log")
+        srv.extra_args = ["--access-log", log, "--access-log-format", "timed"]
+        with srv:
+            self.run_requests(srv)
+            conn = srv.http_connection()
+            conn.request("GET", "/wait?ms=300", headers={"X-Request-Id": "trace-42"})
+            resp = conn.getresponse()
+            resp.read()
+            self.assertEqual(resp.status, 200)
+            conn.request("GET", "/plaintext", headers={"X-Request-Id": 'bad "id"'})
+            conn.getresponse().read()
+            conn.close()
+        lines = read_lines(log, 7)
+        self.assertEqual(len(lines), 7, lines)
+        parsed = []
+        for line in lines:
+            m = TIMED.match(line)
+            self.assertIsNotNone(m, "not the timed format: %r" % line)
+            parsed.append(m.groupdict())
+        for p in parsed:
+            self.assertLessEqual(int(p["first"]), int(p["total"]))
+        waited = next(p for p in parsed if p["target"] == "/wait?ms=300")
+        self.assertEqual(waited["id"], "trace-42")
+        # The head left after the wait: at least its 300 ms (a lower bound, not a race).
+        self.assertGreaterEqual(int(waited["first"]), 300_000)
+        made_up = [p["id"] for p in parsed if p["id"] != "trace-42"]
+        self.assertEqual(len(set(made_up)), len(made_up))  # unique, and a forged one replaced
+        self.assertTrue(all(re.fullmatch(r"[0-9a-f]+-[0-9a-f]+", i) for i in made_up), made_up)
 
     def test_rejected_requests_logged_as_well_formed_lines(self):
         srv = WharfServer(workers=1)

@@ -155,7 +155,8 @@ int serve(const serve_options& opt) {
     config.access_log_format = opt.access_log_format == "combined" ? wharf::log_format::combined
                                : opt.access_log_format == "combined_tls"
                                    ? wharf::log_format::combined_tls
-                                   : wharf::log_format::common;
+                               : opt.access_log_format == "timed" ? wharf::log_format::timed
+                                                                  : wharf::log_format::common;
     config.limits = opt.limits;
     config.timeouts = opt.timeouts;
     config.limits.max_connections = opt.max_connections;
@@ -277,8 +278,9 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--access-log", opt.access_log, "Access log file ('-' for stdout)");
     serve_cmd
         ->add_option("--access-log-format", opt.access_log_format,
-                     "common, combined, or combined_tls (combined and the TLS version)")
-        ->check(CLI::IsMember({"common", "combined", "combined_tls"}));
+                     "common, combined, combined_tls (combined and the TLS version), or timed "
+                     "(combined, the request id, microseconds to the first byte and in all)")
+        ->check(CLI::IsMember({"common", "combined", "combined_tls", "timed"}));
     serve_cmd
         ->add_option("--tls-listen", opt.tls_listen,
                      "Address to serve HTTPS on; repeatable (with it and no --listen, "
