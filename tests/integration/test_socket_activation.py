@@ -19,9 +19,10 @@ from wharf_server import wharf_binary
 # Runs in the child: moves the passed descriptors to 3, 4, ..., sets the variables with its own
 # pid (exec keeps it), then becomes wharf.
 LAUNCHER = """
-import os, sys
+import fcntl, os, sys
 fds = [int(f) for f in sys.argv[1].split(",")]
-moved = [os.dup(f) for f in fds]  # out of the way of 3, 4, ... first
+# Out of the way of 3, 4, ... first (dup would take the lowest free one, maybe 3 itself).
+moved = [fcntl.fcntl(f, fcntl.F_DUPFD, 100) for f in fds]
 for f in fds:
     os.close(f)
 for i, f in enumerate(moved):
