@@ -196,7 +196,10 @@ class UrlencodedTest(FormTestCase):
     def test_malformed_and_too_large(self):
         status, _, body = self.post(b"a=%zz", "application/x-www-form-urlencoded")
         self.assertEqual(status, 400, body)
-        status, _, _ = self.post(b"a=" + b"x" * (9 * MIB), "application/x-www-form-urlencoded")
+        # Just over the 8 MiB the demo gathers: what the server leaves unread stays within what
+        # its lingering close discards, so the client is not reset before it reads the 413.
+        status, _, _ = self.post(b"a=" + b"x" * (8 * MIB + 64 * 1024),
+                                 "application/x-www-form-urlencoded")
         self.assertEqual(status, 413)
 
 
